@@ -1,0 +1,230 @@
+/**
+ * The operator's settings, read from kube-lego's `LEGO_*` environment variables.
+ *
+ * Every variable of jetstack kube-lego's README is accepted with kube-lego's default, except `LEGO_URL`,
+ * which now defaults to Let's Encrypt's ACME v2 staging directory. A bad value stops start-up with one
+ * line naming the variable, the value and what is expected (see {@link ConfigError}).
+ */
+import { parseCycle, parseGoDuration, type Cycle } from './duration.ts';
+
+/** Let's Encrypt's ACME v2 staging directory: the default, as kube-lego defaulted to staging. */
+export const LETS_ENCRYPT_STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory';
+
+/** The log levels pino knows, from most to least verbose. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+
+/** Ingress providers kube-lego knew; they decide the type of the solver Service. */
+export const INGRESS_PROVIDERS = ['nginx', 'gce'] as const;
+
+/** An ingress provider name. */
+export type IngressProvider = (typeof INGRESS_PROVIDERS)[number];
+
+/** The parsed settings. Durations are in milliseconds. */
+export interface Config {
+  email: string | undefined;
+  podIp: string | undefined;
+  namespace: string;
+  url: string;
+  secretName: string;
+  serviceNameNginx: string;
+  serviceNameGce: string;
+  supportedIngressClasses: string[];
+  supportedIngressProviders: IngressProvider[];
+  ingressNameNginx: string;
+  port: number;
+  /** `LEGO_CHECK_INTERVAL`; when undefined the diagram's timer cycle rules. */
+  checkInterval: Cycle | undefined;
+  minimumValidityMs: number;
+  defaultIngressClass: string;
+  defaultIngressProvider: IngressProvider;
+  kubeApiUrl: string | undefined;
+  logLevel: (typeof LOG_LEVELS)[number];
+  logType: 'text' | 'json';
+  kubeAnnotation: string;
+  /** Namespace to watch; undefined watches all namespaces. */
+  watchNamespace: string | undefined;
+  rsaKeySize: number;
+  backoffMaxElapsedMs: number;
+  backoffInitialIntervalMs: number;
+  backoffMultiplier: number;
+  /** Image the issuance Jobs run (the operator's own image). */
+  jobImage: string;
+  /** Seconds a finished issuance Job is kept; a failed one then acts as a back-off before a retry. */
+  jobTtlSeconds: number;
+}
+
+/** A setting that cannot be used: names the variable, the value and what is expected. */
+export class ConfigError extends Error {
+  readonly variable: string;
+  constructor(variable: string, value: string, expected: string) {
+    super(`${variable}=${JSON.stringify(value)} is not valid: expected ${expected}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads one variable: unset and empty both mean "use the default". */
+function read(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function text(env: Env, name: string, fallback: string): string {
+  return read(env, name) ?? fallback;
+}
+
+function duration(env: Env, name: string, fallback: string, minimumMs = 0): number {
+  const value = read(env, name) ?? fallback;
+  const ms = parseGoDuration(value);
+  if (ms === undefined || ms < minimumMs) {
+    throw new ConfigError(
+      name,
+      value,
+      `a Go duration such as "30s", "8h" or "720h"${minimumMs > 0 ? ` of at least ${minimumMs} ms` : ''}`,
+    );
+  }
+  return ms;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = read(env, name);
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < min || number > max) {
+    throw new ConfigError(name, value, `a whole number from ${min} to ${max}`);
+  }
+  return number;
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const value = (read(env, name) ?? fallback).toLowerCase();
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(name, value, `one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+function list(env: Env, name: string, fallback: string): string[] {
+  const items = (read(env, name) ?? fallback)
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  if (items.length === 0) throw new ConfigError(name, env[name] ?? '', 'a comma-separated list');
+  return items;
+}
+
+const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function name(env: Env, variable: string, fallback: string): string {
+  const value = text(env, variable, fallback);
+  if (value.length > 63 || !dnsLabel.test(value)) {
+    throw new ConfigError(
+      variable,
+      value,
+      'a Kubernetes name (lower case letters, digits and "-", at most 63)',
+    );
+  }
+  return value;
+}
+
+function url(env: Env, variable: string, fallback: string | undefined): string | undefined {
+  const value = read(env, variable) ?? fallback;
+  if (value === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(variable, value, 'an absolute http:// or https:// URL');
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new ConfigError(variable, value, 'an absolute http:// or https:// URL');
+  }
+  return value;
+}
+
+function email(env: Env): string | undefined {
+  const value = read(env, 'LEGO_EMAIL');
+  if (value !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value)) {
+    throw new ConfigError('LEGO_EMAIL', value, 'an e-mail address such as ops@example.com');
+  }
+  return value;
+}
+
+function checkInterval(env: Env): Cycle | undefined {
+  const value = read(env, 'LEGO_CHECK_INTERVAL');
+  if (value === undefined) return undefined;
+  const goMs = parseGoDuration(value);
+  const cycle = goMs !== undefined ? { intervalMs: goMs, repetitions: undefined } : parseCycle(value);
+  if (cycle === undefined || cycle.intervalMs < 1000) {
+    throw new ConfigError(
+      'LEGO_CHECK_INTERVAL',
+      value,
+      'a Go duration of at least 1s such as "8h", or an ISO 8601 cycle such as "R/PT1H"',
+    );
+  }
+  return cycle;
+}
+
+function multiplier(env: Env): number {
+  const value = read(env, 'LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER');
+  if (value === undefined) return 2;
+  const number = Number(value);
+  if (!Number.isFinite(number) || number < 1) {
+    throw new ConfigError('LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER', value, 'a number of at least 1.0');
+  }
+  return number;
+}
+
+/** Parses the environment; throws {@link ConfigError} on the first bad value. */
+export function parseConfig(env: Env, version = '0.1.0'): Config {
+  const supportedIngressProviders = list(env, 'LEGO_SUPPORTED_INGRESS_PROVIDER', 'nginx,gce').map((value) => {
+    const provider = value.toLowerCase();
+    if (!(INGRESS_PROVIDERS as readonly string[]).includes(provider)) {
+      throw new ConfigError(
+        'LEGO_SUPPORTED_INGRESS_PROVIDER',
+        value,
+        `a list of ${INGRESS_PROVIDERS.join(', ')}`,
+      );
+    }
+    return provider as IngressProvider;
+  });
+  const rsaKeySize = integer(env, 'LEGO_RSA_KEYSIZE', 2048, 2048, 8192);
+  if (rsaKeySize % 1024 !== 0) {
+    throw new ConfigError('LEGO_RSA_KEYSIZE', String(rsaKeySize), 'a multiple of 1024 from 2048 to 8192');
+  }
+  const initialInterval =
+    read(env, 'LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL') === undefined &&
+    read(env, 'LEGO_EXPONENTIAL_BACKOFF_MAX_INITIAL_INTERVAL') !== undefined
+      ? duration(env, 'LEGO_EXPONENTIAL_BACKOFF_MAX_INITIAL_INTERVAL', '30s', 1)
+      : duration(env, 'LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL', '30s', 1);
+  return {
+    email: email(env),
+    podIp: read(env, 'LEGO_POD_IP'),
+    namespace: name(env, 'LEGO_NAMESPACE', 'kube-lego'),
+    url: url(env, 'LEGO_URL', LETS_ENCRYPT_STAGING)!,
+    secretName: name(env, 'LEGO_SECRET_NAME', 'kube-lego-account'),
+    serviceNameNginx: name(env, 'LEGO_SERVICE_NAME_NGINX', 'kube-lego-nginx'),
+    serviceNameGce: name(env, 'LEGO_SERVICE_NAME_GCE', 'kube-lego-gce'),
+    supportedIngressClasses: list(env, 'LEGO_SUPPORTED_INGRESS_CLASS', 'nginx,gce'),
+    supportedIngressProviders,
+    ingressNameNginx: name(env, 'LEGO_INGRESS_NAME_NGINX', 'kube-lego-nginx'),
+    port: integer(env, 'LEGO_PORT', 8080, 1, 65535),
+    checkInterval: checkInterval(env),
+    minimumValidityMs: duration(env, 'LEGO_MINIMUM_VALIDITY', '720h', 1),
+    defaultIngressClass: text(env, 'LEGO_DEFAULT_INGRESS_CLASS', 'nginx'),
+    defaultIngressProvider: oneOf(env, 'LEGO_DEFAULT_INGRESS_PROVIDER', 'nginx', INGRESS_PROVIDERS),
+    kubeApiUrl: url(env, 'LEGO_KUBE_API_URL', undefined),
+    logLevel: oneOf(env, 'LEGO_LOG_LEVEL', 'info', LOG_LEVELS),
+    logType: oneOf(env, 'LEGO_LOG_TYPE', 'text', ['text', 'json'] as const),
+    kubeAnnotation: text(env, 'LEGO_KUBE_ANNOTATION', 'kubernetes.io/tls-acme'),
+    watchNamespace: read(env, 'LEGO_WATCH_NAMESPACE'),
+    rsaKeySize,
+    backoffMaxElapsedMs: duration(env, 'LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME', '5m', 1),
+    backoffInitialIntervalMs: initialInterval,
+    backoffMultiplier: multiplier(env),
+    jobImage: text(env, 'LEGO_JOB_IMAGE', `kube-lego/kube-lego:${version}`),
+    jobTtlSeconds: Math.round(duration(env, 'LEGO_JOB_TTL', '1h') / 1000),
+  };
+}

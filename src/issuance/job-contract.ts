@@ -1,0 +1,79 @@
+/**
+ * The contract between the operator and the issuance Job: the environment variables through which the
+ * operator hands one certificate request to the `jobs/` program, and the shape of the outcome the Job
+ * reports back in its termination message. Both sides import this file, so they cannot drift apart.
+ */
+
+/** The certificate the Job is to issue. */
+export interface IssuanceOrder {
+  namespace: string;
+  secretName: string;
+  hosts: string[];
+  ingressName: string;
+  ingressUid: string;
+}
+
+/** Environment variable names of an {@link IssuanceOrder}. */
+export const ORDER_ENV = {
+  namespace: 'LEGO_CERT_NAMESPACE',
+  secretName: 'LEGO_CERT_SECRET_NAME',
+  hosts: 'LEGO_CERT_HOSTS',
+  ingressName: 'LEGO_CERT_INGRESS_NAME',
+  ingressUid: 'LEGO_CERT_INGRESS_UID',
+} as const;
+
+/** The port the Job pod answers HTTP-01 challenges on; the solver Service targets it. */
+export const HTTP01_PORT = 8080;
+
+/** The environment entries that carry an order. */
+export function orderToEnv(order: IssuanceOrder): { name: string; value: string }[] {
+  return [
+    { name: ORDER_ENV.namespace, value: order.namespace },
+    { name: ORDER_ENV.secretName, value: order.secretName },
+    { name: ORDER_ENV.hosts, value: order.hosts.join(',') },
+    { name: ORDER_ENV.ingressName, value: order.ingressName },
+    { name: ORDER_ENV.ingressUid, value: order.ingressUid },
+  ];
+}
+
+/** Reads an order from the environment; throws naming the first missing variable. */
+export function orderFromEnv(env: Record<string, string | undefined>): IssuanceOrder {
+  const read = (name: string): string => {
+    const value = env[name]?.trim();
+    if (!value)
+      throw new Error(`${name} is not set: the issuance Job is started by the operator, which sets it`);
+    return value;
+  };
+  return {
+    namespace: read(ORDER_ENV.namespace),
+    secretName: read(ORDER_ENV.secretName),
+    hosts: read(ORDER_ENV.hosts)
+      .split(',')
+      .map((host) => host.trim())
+      .filter(Boolean),
+    ingressName: read(ORDER_ENV.ingressName),
+    ingressUid: read(ORDER_ENV.ingressUid),
+  };
+}
+
+/** What the Job writes to its termination message, and the operator reads back as the outcome. */
+export interface IssuanceOutcome {
+  succeeded: boolean;
+  /** A CamelCase reason, such as `Issued`, `SelfCheckFailed`, `OrderRejected`. */
+  reason: string;
+  message: string;
+}
+
+/** Parses a termination message; a message that is not an outcome becomes a failure quoting it. */
+export function parseOutcome(text: string | undefined): IssuanceOutcome | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  try {
+    const parsed = JSON.parse(text) as Partial<IssuanceOutcome>;
+    if (typeof parsed.succeeded === 'boolean' && typeof parsed.reason === 'string') {
+      return { succeeded: parsed.succeeded, reason: parsed.reason, message: String(parsed.message ?? '') };
+    }
+  } catch {
+    // Not JSON: the container died before writing an outcome; its last log lines are the message.
+  }
+  return { succeeded: false, reason: 'JobFailed', message: text.trim().slice(-1024) };
+}

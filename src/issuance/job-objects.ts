@@ -1,0 +1,167 @@
+/**
+ * The Kubernetes objects of one issuance: the Job, and the solver Service and solver Ingress that route
+ * `/.well-known/acme-challenge/` of the entry's hosts to the Job's pod. Pure: request and settings in,
+ * manifests out.
+ *
+ * The Job name is derived from the certificate key, its hosts and the certificate it replaces, so a
+ * relaunch for the same need (after an operator restart, or by a second token) names the same Job and
+ * the API server's 409 makes it a no-op; a new need (hosts changed, a certificate written since) names
+ * a new Job.
+ */
+import { createHash } from 'node:crypto';
+import type { V1Ingress, V1Job, V1Service } from '@kubernetes/client-node';
+import type { Config } from '../config.ts';
+import { INGRESS_CLASS_ANNOTATION, type CertificateRequest } from '../ingress/requests.ts';
+import { HTTP01_PORT, orderToEnv } from './job-contract.ts';
+
+/** Labels on everything kube-lego creates. */
+export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'kube-lego' } as const;
+/** The label that ties the solver Service to the Job's pod. */
+export const JOB_LABEL = 'kube-lego.io/issuance';
+/** The path prefix ACME HTTP-01 validation requests use. */
+export const CHALLENGE_PATH = '/.well-known/acme-challenge/';
+/** The ServiceAccount issuance Jobs run as (manifests/install.yml creates it). */
+export const ISSUER_SERVICE_ACCOUNT = 'kube-lego-issuer';
+
+/** Deterministic Job name: `kube-lego-<secret name, cut>-<hash of key, hosts and replaced certificate>`. */
+export function issuanceJobName(
+  request: CertificateRequest,
+  replacedFingerprint: string | undefined,
+): string {
+  const digest = createHash('sha256')
+    .update(`${request.key}\n${request.hosts.join(',')}\n${replacedFingerprint ?? 'none'}`)
+    .digest('hex')
+    .slice(0, 10);
+  const readable = request.secretName
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 30)
+    .replace(/-+$/, '');
+  return `kube-lego-${readable}-${digest}`;
+}
+
+/** The three manifests of one issuance. */
+export interface IssuanceObjects {
+  job: V1Job;
+  service: V1Service;
+  ingress: V1Ingress;
+}
+
+/** Builds the Job and its solver objects; the solver objects get their ownerReference once the Job exists. */
+export function issuanceObjects(
+  request: CertificateRequest,
+  jobName: string,
+  config: Config,
+): IssuanceObjects {
+  const namespace = config.namespace;
+  const labels = { ...MANAGED_BY, [JOB_LABEL]: jobName };
+  const job: V1Job = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: jobName,
+      namespace,
+      labels,
+      annotations: {
+        'kube-lego.io/certificate': request.key,
+        'kube-lego.io/hosts': request.hosts.join(','),
+        'kube-lego.io/ingress': `${request.namespace}/${request.ingress.name}`,
+      },
+    },
+    spec: {
+      backoffLimit: 0,
+      activeDeadlineSeconds: Math.ceil(config.backoffMaxElapsedMs / 1000) + 300,
+      ttlSecondsAfterFinished: config.jobTtlSeconds,
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: 'Never',
+          serviceAccountName: ISSUER_SERVICE_ACCOUNT,
+          automountServiceAccountToken: true,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 65532,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          containers: [
+            {
+              name: 'issue',
+              image: config.jobImage,
+              command: ['node', 'jobs/main.ts'],
+              ports: [{ name: 'http01', containerPort: HTTP01_PORT, protocol: 'TCP' }],
+              terminationMessagePolicy: 'FallbackToLogsOnError',
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'] },
+              },
+              resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+              env: [
+                { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+                { name: 'LEGO_URL', value: config.url },
+                ...(config.email === undefined ? [] : [{ name: 'LEGO_EMAIL', value: config.email }]),
+                { name: 'LEGO_NAMESPACE', value: namespace },
+                { name: 'LEGO_SECRET_NAME', value: config.secretName },
+                { name: 'LEGO_RSA_KEYSIZE', value: String(config.rsaKeySize) },
+                { name: 'LEGO_LOG_LEVEL', value: config.logLevel },
+                { name: 'LEGO_LOG_TYPE', value: config.logType },
+                {
+                  name: 'LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME',
+                  value: `${config.backoffMaxElapsedMs}ms`,
+                },
+                {
+                  name: 'LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL',
+                  value: `${config.backoffInitialIntervalMs}ms`,
+                },
+                { name: 'LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER', value: String(config.backoffMultiplier) },
+                ...orderToEnv({
+                  namespace: request.namespace,
+                  secretName: request.secretName,
+                  hosts: request.hosts,
+                  ingressName: request.ingress.name,
+                  ingressUid: request.ingress.uid,
+                }),
+              ],
+            },
+          ],
+        },
+      },
+    },
+  };
+  const service: V1Service = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: jobName, namespace, labels },
+    spec: {
+      type: request.provider === 'gce' ? 'NodePort' : 'ClusterIP',
+      selector: { [JOB_LABEL]: jobName },
+      ports: [{ name: 'http01', port: 80, targetPort: 'http01', protocol: 'TCP' }],
+    },
+  };
+  const byAnnotation = request.ingressClassFrom !== 'field';
+  const ingress: V1Ingress = {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: {
+      name: jobName,
+      namespace,
+      labels,
+      ...(byAnnotation && { annotations: { [INGRESS_CLASS_ANNOTATION]: request.ingressClass } }),
+    },
+    spec: {
+      ...(!byAnnotation && { ingressClassName: request.ingressClass }),
+      rules: request.hosts.map((host) => ({
+        host,
+        http: {
+          paths: [
+            {
+              path: CHALLENGE_PATH,
+              pathType: 'Prefix',
+              backend: { service: { name: jobName, port: { name: 'http01' } } },
+            },
+          ],
+        },
+      })),
+    },
+  };
+  return { job, service, ingress };
+}

@@ -1,0 +1,248 @@
+/**
+ * Runs a loaded diagram: one bpmn-engine Engine per token, all from the one parsed source context.
+ *
+ * Measured on bpmn-engine 25 (docs/architecture.md): an engine per token costs about a MiB while it
+ * runs and leaks nothing once it ends, where one long-lived engine collecting instances leaks. The
+ * runner also
+ * - binds service tasks to tasks/ implementations (the Camunda `expression` form, see definition.ts),
+ *   storing each result in `environment.output.<implementation>` for the gateways to read;
+ * - drives the timer start event itself: a periodic run fires it at once, a message run never, so the
+ *   diagram's timer says when the host starts runs, not how long a run waits;
+ * - logs every activity (process, activity, key, outcome, duration).
+ */
+import { EventEmitter } from 'node:events';
+import { Engine } from 'bpmn-engine';
+import * as Elements from 'bpmn-elements';
+import type { Logger } from '../log.ts';
+import { implementationName, type ProcessDefinition } from './definition.ts';
+
+/** What a run offers a task besides the token. */
+export interface RunHandle {
+  /** Unique per run, for logs. */
+  readonly id: string;
+  /** Registers work to do when the run ends, however it ends. */
+  onEnd(callback: () => void): void;
+  /** Aborted when the run is stopped (operator shutdown). */
+  readonly signal: AbortSignal;
+}
+
+/** What a task implementation is called with. */
+export interface TaskContext<Services, Token> {
+  token: Token;
+  /** Results of the tasks run so far, by implementation name. */
+  output: Readonly<Record<string, unknown>>;
+  services: Services;
+  run: RunHandle;
+  log: Logger;
+  activity: { id: string; name: string };
+}
+
+/** A task implementation: what a service task of the diagram runs. Its result feeds the gateways. */
+export type TaskImplementation<Services, Token> = (
+  context: TaskContext<Services, Token>,
+) => Promise<object | void> | object | void;
+
+/** How a run starts: through the message start event, the timer start event, or a plain start event. */
+export type StartKind = 'message' | 'timer' | 'none';
+
+/** One token to run. */
+export interface RunRequest<Token> {
+  start: StartKind;
+  token: Token;
+  /** The token's key (the certificate), for logs. */
+  key: string;
+}
+
+/** How a run ended. */
+export interface RunResult {
+  /** Name (else id) of the end event reached; "error" when the run failed without one. */
+  end: string;
+  /** Ids of the activities run, in order of completion. */
+  path: string[];
+  output: Record<string, unknown>;
+  error?: string;
+  durationMs: number;
+}
+
+/** Errors a task reports for the diagram's error paths: the message becomes the recorded reason. */
+export interface RecordedError {
+  activityId: string;
+  activityName: string;
+  message: string;
+}
+
+interface ActivityApi {
+  id: string;
+  type: string;
+  name?: string;
+  content?: { error?: { message?: string } };
+}
+
+let runCounter = 0;
+
+/** Runs tokens through one diagram with one set of implementations. */
+export class ProcessRunner<Services, Token> {
+  readonly definition: ProcessDefinition;
+  readonly #implementations: Readonly<Record<string, TaskImplementation<Services, Token>>>;
+  readonly #services: Services;
+  readonly #log: Logger;
+  readonly #engines = new Set<{ engine: Engine; abort: AbortController }>();
+
+  constructor(
+    definition: ProcessDefinition,
+    implementations: Readonly<Record<string, TaskImplementation<Services, Token>>>,
+    services: Services,
+    log: Logger,
+  ) {
+    this.definition = definition;
+    this.#implementations = implementations;
+    this.#services = services;
+    this.#log = log.child({ process: definition.name });
+  }
+
+  /** Runs currently executing (including those parked at a wait). */
+  get running(): number {
+    return this.#engines.size;
+  }
+
+  /** Runs one token to its end. Never rejects: failures come back as the result. */
+  async run(request: RunRequest<Token>): Promise<RunResult> {
+    const started = performance.now();
+    const abort = new AbortController();
+    const endCallbacks: (() => void)[] = [];
+    const handle: RunHandle = {
+      id: `run-${++runCounter}`,
+      onEnd: (callback) => endCallbacks.push(callback),
+      signal: abort.signal,
+    };
+    const log = this.#log.child({ run: handle.id, key: request.key });
+    const output: Record<string, unknown> = {};
+    const path: string[] = [];
+    let end: string | undefined;
+    let error: string | undefined;
+
+    const listener = new EventEmitter();
+    listener.on('activity.end', (api: ActivityApi) => {
+      path.push(api.id);
+      if (api.type === 'bpmn:EndEvent') end = api.name ?? api.id;
+      log.debug({ activity: api.id, type: api.type }, `${api.name ?? api.id} done`);
+    });
+    listener.on('activity.error', (api: ActivityApi) => {
+      error = api.content?.error?.message ?? 'failed';
+    });
+
+    const engine = new Engine({
+      name: `${this.definition.name} ${handle.id}`,
+      sourceContext: this.definition.sourceContext,
+      variables: { token: request.token },
+      timers: this.#timersFor(request.start),
+      // The binder only rewires service tasks as they load; it returns no per-activity extension object.
+      extensions: { kubeLegoServices: this.#serviceBinder(request.token, output, handle, log) as never },
+    });
+    const entry = { engine, abort };
+    this.#engines.add(entry);
+    try {
+      const ended = engine.waitFor('end');
+      const execution = await engine.execute({ listener, settings: { enableDummyService: false } });
+      if (request.start === 'message' && this.definition.startMessageId !== undefined) {
+        execution.signal({ id: this.definition.startMessageId });
+      }
+      await ended;
+    } catch (failure) {
+      error = (failure as Error).message;
+    } finally {
+      this.#engines.delete(entry);
+      for (const callback of endCallbacks) callback();
+    }
+    const result: RunResult = {
+      end: end ?? 'error',
+      path,
+      output,
+      durationMs: performance.now() - started,
+      ...(end === undefined && { error: error ?? 'the run ended without reaching an end event' }),
+    };
+    if (result.error !== undefined) log.error({ end: result.end, error: result.error }, 'run failed');
+    return result;
+  }
+
+  /** Stops every run (operator shutdown); their tasks see their signal aborted. */
+  async stop(): Promise<void> {
+    const entries = [...this.#engines];
+    for (const { abort } of entries) abort.abort();
+    await Promise.all(entries.map(({ engine }) => engine.stop()));
+  }
+
+  /** Per-run Timers (never shared between engines): timer start events fire at once or never. */
+  #timersFor(start: StartKind): Elements.Timers {
+    const timers = new Elements.Timers();
+    const timerStarts = new Set(this.definition.timerStartIds);
+    const fireAtOnce = {
+      setTimeout: (callback: () => void) => setImmediate(callback),
+      clearTimeout: clearImmediate,
+    };
+    const fireNever = { setTimeout: () => undefined, clearTimeout: () => undefined };
+    const startTimers = new Elements.Timers((start === 'timer' ? fireAtOnce : fireNever) as never);
+    const register = timers.register.bind(timers);
+    timers.register = (owner: { id?: string }) =>
+      owner?.id !== undefined && timerStarts.has(owner.id) ? startTimers.register(owner) : register(owner);
+    return timers;
+  }
+
+  /** The bpmn-engine extension that makes each service task call its tasks/ implementation. */
+  #serviceBinder(token: Token, output: Record<string, unknown>, run: RunHandle, log: Logger) {
+    const implementations = this.#implementations;
+    const services = this.#services;
+    return (activity: { type: string; id: string; name?: string; behaviour: Record<string, unknown> }) => {
+      if (activity.type !== 'bpmn:ServiceTask') return undefined;
+      const name = implementationName(activity.behaviour)!;
+      const implementation = implementations[name]!;
+      const activityInfo = { id: activity.id, name: activity.name ?? activity.id };
+      activity.behaviour.Service = function BoundService(this: { execute: unknown }) {
+        this.execute = (_message: unknown, callback: (error: Error | null, result?: unknown) => void) => {
+          const started = performance.now();
+          const environment = (activity as unknown as { environment: { output: Record<string, unknown> } })
+            .environment;
+          Promise.resolve()
+            .then(() => implementation({ token, output, services, run, log, activity: activityInfo }))
+            .then(
+              (result) => {
+                const value = result ?? {};
+                output[name] = value;
+                environment.output[name] = value;
+                log.debug(
+                  {
+                    activity: activity.id,
+                    implementation: name,
+                    durationMs: performance.now() - started,
+                    outcome: value,
+                  },
+                  `${activityInfo.name}: done`,
+                );
+                callback(null, value);
+              },
+              (failure: Error) => {
+                const recorded: RecordedError = {
+                  activityId: activityInfo.id,
+                  activityName: activityInfo.name,
+                  message: failure.message,
+                };
+                output.error = recorded;
+                environment.output.error = recorded;
+                log.warn(
+                  {
+                    activity: activity.id,
+                    implementation: name,
+                    durationMs: performance.now() - started,
+                    error: failure.message,
+                  },
+                  `${activityInfo.name}: failed`,
+                );
+                callback(failure);
+              },
+            );
+        };
+      };
+      return undefined;
+    };
+  }
+}

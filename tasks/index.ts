@@ -1,0 +1,21 @@
+/**
+ * The implementations the lifecycle diagram's service tasks can name, by name. A diagram naming any
+ * other fails at start (src/process/definition.ts).
+ */
+import { awaitJobOutcome } from './await-job-outcome.ts';
+import { deduplicate } from './deduplicate.ts';
+import { inspectCertificate } from './inspect-certificate.ts';
+import { launchIssuanceJob } from './launch-issuance-job.ts';
+import { recordFailure } from './record-failure.ts';
+import { recordIssuance } from './record-issuance.ts';
+import type { LifecycleTask } from './services.ts';
+
+/** Lifecycle task implementations by the name a diagram gives in `${environment.services.<name>}`. */
+export const lifecycleTasks: Readonly<Record<string, LifecycleTask>> = {
+  deduplicate,
+  inspectCertificate,
+  launchIssuanceJob,
+  awaitJobOutcome,
+  recordIssuance,
+  recordFailure,
+};

@@ -1,0 +1,34 @@
+/**
+ * What the certificate-lifecycle tasks share: the services the host gives every run, and the token type.
+ */
+import type { Config } from '../src/config.ts';
+import type { CertificateRequest } from '../src/ingress/requests.ts';
+import type { Cluster, ObjectRef } from '../src/kube/cluster.ts';
+import type { Deduplicator } from '../src/process/deduplicator.ts';
+import type { TaskImplementation } from '../src/process/runner.ts';
+
+/** The services of the lifecycle process. */
+export interface LifecycleServices {
+  config: Config;
+  cluster: Cluster;
+  deduplicator: Deduplicator;
+  /** Milliseconds since the epoch; a fake in tests. */
+  now(): number;
+}
+
+/** A lifecycle token: one certificate request. */
+export type LifecycleToken = CertificateRequest;
+
+/** A task of the lifecycle process. */
+export type LifecycleTask = TaskImplementation<LifecycleServices, LifecycleToken>;
+
+/** The Ingress a token came from, as the subject of an Event. */
+export function ingressRef(token: LifecycleToken): ObjectRef {
+  return {
+    kind: 'Ingress',
+    apiVersion: 'networking.k8s.io/v1',
+    namespace: token.namespace,
+    name: token.ingress.name,
+    uid: token.ingress.uid,
+  };
+}

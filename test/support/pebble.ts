@@ -1,0 +1,225 @@
+/**
+ * Pebble, Let's Encrypt's test ACME CA, with pebble-challtestsrv as its DNS server, for the ACME tests.
+ *
+ * Everything listens on 127.0.0.1 and every name resolves to 127.0.0.0/8: challtestsrv answers A queries
+ * with 127.0.0.1 (or what addARecord set) and AAAA queries with nothing, so Pebble never dials ::1 or
+ * anything outside the machine. Pebble validates HTTP-01 challenges on `httpPort`, where the test runs its
+ * own HTTP server (the ingress router, in the end-to-end tests).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIPv4 } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureBinaries } from './binaries.ts';
+import { freePort } from './ports.ts';
+import { startProcess, type OwnedProcess } from './processes.ts';
+import { createCertificateAuthority, issueServerCertificate } from './tls.ts';
+
+/** A certificate profile Pebble offers (RFC draft "ACME profiles"), as in Pebble's config file. */
+export interface PebbleProfile {
+  readonly description: string;
+  /** Lifetime of the certificates issued under this profile, in seconds. */
+  readonly validityPeriod: number;
+}
+
+/** Options of startPebble. */
+export interface PebbleOptions {
+  /**
+   * Port on 127.0.0.1 where Pebble fetches HTTP-01 challenge responses: the test's HTTP server that routes
+   * `/.well-known/acme-challenge/`. Default: a free port nothing listens on (fine when nothing is validated).
+   */
+  readonly httpPort?: number;
+  /** Certificate profiles by name. Default: Let's Encrypt's lifetimes, `default` 90 days, `tlsserver` 45, `shortlived` 6. */
+  readonly profiles?: Readonly<Record<string, PebbleProfile>>;
+  /**
+   * Whether Pebble may reuse a valid authorization for a new order (it does half of the time by default).
+   * `false` sets PEBBLE_AUTHZREUSE=0, so every order has to be validated.
+   */
+  readonly authzReuse?: boolean;
+}
+
+/** A running Pebble and its DNS server. */
+export interface Pebble {
+  /** The ACME directory URL, https://127.0.0.1:<port>/dir. */
+  readonly directoryUrl: string;
+  /** PEM of the CA of Pebble's HTTPS certificate (directory and management): give it to clients as their trust. */
+  readonly caCertPem: string;
+  /** Base URL of Pebble's management interface (HTTPS, same trust): /roots/0, /intermediates/0, ... */
+  readonly managementUrl: string;
+  /** Address of the DNS server Pebble resolves through, 127.0.0.1:<port> (UDP and TCP). */
+  readonly dnsServer: string;
+  /** Port on 127.0.0.1 where Pebble fetches HTTP-01 challenge responses. */
+  readonly httpPort: number;
+  /** PEM of the root that issued certificates chain to (management /roots/0). */
+  issuingRootPem(): Promise<string>;
+  /** Makes the DNS server answer A queries for `host` with `ip`, an address in 127.0.0.0/8. */
+  addARecord(host: string, ip: string): Promise<void>;
+  /** Everything Pebble and challtestsrv have logged so far. */
+  logs(): string;
+  /** Stops both processes and removes the temporary files. */
+  stop(): Promise<void>;
+}
+
+const DAY = 24 * 60 * 60;
+
+const DEFAULT_PROFILES: Readonly<Record<string, PebbleProfile>> = {
+  default: { description: 'The default profile: 90 days', validityPeriod: 90 * DAY },
+  tlsserver: { description: 'Like Let’s Encrypt tlsserver: 45 days', validityPeriod: 45 * DAY },
+  shortlived: { description: 'Like Let’s Encrypt shortlived: 6 days', validityPeriod: 6 * DAY },
+};
+
+/** Answer of a request made with `fetchText`. */
+interface TextResponse {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** GET (or POST `body` as JSON) to an http: or https: URL, trusting `ca` for https. */
+function fetchText(url: string, options: { ca?: string; body?: unknown } = {}): Promise<TextResponse> {
+  const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+  return new Promise((resolve, reject) => {
+    const req = send(
+      url,
+      {
+        method: payload === undefined ? 'GET' : 'POST',
+        ...(options.ca === undefined ? {} : { ca: options.ca }),
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/**
+ * Resolves once `ready` resolves true, polling every 100 ms (a rejection counts as not ready) for up to
+ * 30 s; rejects with the last error and the logs then, or as soon as one of `processes` exits.
+ */
+async function waitUntilReady(
+  what: string,
+  ready: () => Promise<boolean>,
+  processes: readonly OwnedProcess[],
+  logs: () => string,
+): Promise<void> {
+  let exited: OwnedProcess | undefined;
+  for (const p of processes) void p.exited.then(() => (exited ??= p));
+  const deadline = Date.now() + 30_000;
+  let last = 'not ready';
+  for (;;) {
+    if (exited) throw new Error(`${exited.name} exited before ${what} was ready:\n${logs()}`);
+    const isReady = await ready().catch((error: unknown) => ((last = String(error)), false));
+    if (isReady) return;
+    if (Date.now() > deadline) throw new Error(`${what} not ready after 30 s (${last}):\n${logs()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Starts pebble-challtestsrv (DNS only) and Pebble on free 127.0.0.1 ports, building them first if the
+ * binary cache does not have them, and resolves once Pebble's directory answers.
+ */
+export async function startPebble(options: PebbleOptions = {}): Promise<Pebble> {
+  const binaries = await ensureBinaries(['pebble', 'pebble-challtestsrv']);
+  const dir = await mkdtemp(join(tmpdir(), 'kube-lego-pebble-'));
+  const processes: OwnedProcess[] = [];
+  const logs = (): string => processes.map((p) => `--- ${p.name}\n${p.output()}`).join('');
+  const stop = async (): Promise<void> => {
+    await Promise.all(processes.map((p) => p.stop()));
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const ca = await createCertificateAuthority('kube-lego test Pebble TLS CA');
+    const serving = await issueServerCertificate(ca, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    await writeFile(join(dir, 'cert.pem'), serving.certPem);
+    await writeFile(join(dir, 'key.pem'), serving.keyPem, { mode: 0o600 });
+
+    const dnsServer = `127.0.0.1:${await freePort({ udp: true })}`;
+    const challtestsrvManagement = `127.0.0.1:${await freePort()}`;
+    const challtestsrvUrl = `http://${challtestsrvManagement}`;
+    const challtestsrv = startProcess('pebble-challtestsrv', binaries['pebble-challtestsrv'], [
+      ...['-dnsserver', dnsServer, '-management', challtestsrvManagement],
+      ...['-defaultIPv4', '127.0.0.1', '-defaultIPv6', ''],
+      ...['-http01', '', '-https01', '', '-tlsalpn01', '', '-doh', ''],
+    ]);
+    processes.push(challtestsrv);
+    // Any HTTP answer means the management server, started last, is up.
+    await waitUntilReady(
+      'challtestsrv',
+      async () => (await fetchText(`${challtestsrvUrl}/dns-request-history`)).status > 0,
+      processes,
+      logs,
+    );
+
+    const listen = `127.0.0.1:${await freePort()}`;
+    const management = `127.0.0.1:${await freePort()}`;
+    const httpPort = options.httpPort ?? (await freePort());
+    const config = {
+      pebble: {
+        listenAddress: listen,
+        managementListenAddress: management,
+        certificate: join(dir, 'cert.pem'),
+        privateKey: join(dir, 'key.pem'),
+        httpPort,
+        tlsPort: await freePort(),
+        ocspResponderURL: '',
+        externalAccountBindingRequired: false,
+        retryAfter: { authz: 1, order: 1 },
+        keyAlgorithm: 'ecdsa',
+        profiles: options.profiles ?? DEFAULT_PROFILES,
+      },
+    };
+    await writeFile(join(dir, 'pebble-config.json'), JSON.stringify(config, null, 2));
+    const env: Record<string, string> = { PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0' };
+    if (options.authzReuse === false) env['PEBBLE_AUTHZREUSE'] = '0';
+    processes.push(
+      startProcess(
+        'pebble',
+        binaries.pebble,
+        ['-config', join(dir, 'pebble-config.json'), '-dnsserver', dnsServer],
+        env,
+      ),
+    );
+    const directoryUrl = `https://${listen}/dir`;
+    await waitUntilReady(
+      'pebble',
+      async () => (await fetchText(directoryUrl, { ca: ca.certPem })).status === 200,
+      processes,
+      logs,
+    );
+
+    const managementUrl = `https://${management}`;
+    return {
+      directoryUrl,
+      caCertPem: ca.certPem,
+      managementUrl,
+      dnsServer,
+      httpPort,
+      async issuingRootPem() {
+        const { status, body } = await fetchText(`${managementUrl}/roots/0`, { ca: ca.certPem });
+        if (status !== 200) throw new Error(`GET ${managementUrl}/roots/0: HTTP ${status}: ${body}`);
+        return body;
+      },
+      async addARecord(host, ip) {
+        if (!isIPv4(ip) || !ip.startsWith('127.'))
+          throw new Error(`${ip} is outside 127.0.0.0/8: tests only use loopback`);
+        const { status, body } = await fetchText(`${challtestsrvUrl}/add-a`, {
+          body: { host, addresses: [ip] },
+        });
+        if (status !== 200) throw new Error(`challtestsrv add-a ${host} ${ip}: HTTP ${status}: ${body}`);
+      },
+      logs,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

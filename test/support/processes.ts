@@ -1,0 +1,87 @@
+/**
+ * Child processes owned by a test: their output is kept for diagnostics, and they are killed when the test
+ * stops them, when this process exits, or when it is told to terminate (SIGINT, SIGTERM, SIGHUP), so no
+ * server outlives the test run and holds its ports.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+/** How a process started by startProcess ended. */
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** A child process started by startProcess. */
+export interface OwnedProcess {
+  /** The name given to startProcess, for messages. */
+  readonly name: string;
+  /** Settles when the process has exited, however it ended. */
+  readonly exited: Promise<Exit>;
+  /** Everything the process wrote to stdout and stderr so far, interleaved as it came. */
+  output(): string;
+  /** Sends SIGTERM, then SIGKILL if the process has not exited within `graceMs`; resolves once it has exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+function killAll(): void {
+  for (const child of live) child.kill('SIGKILL');
+}
+
+/** Kills the children, then lets `signal` do what it would have done without this listener. */
+function onSignal(signal: NodeJS.Signals): void {
+  killAll();
+  unwatch();
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}
+
+/** Listens for exit and termination signals while children are alive, and only then. */
+function watch(): void {
+  process.on('exit', killAll);
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+}
+
+function unwatch(): void {
+  process.off('exit', killAll);
+  for (const signal of SIGNALS) process.off(signal, onSignal);
+}
+
+/** Starts `command args...` with `env` (added to this process's environment) as a process owned by the test. */
+export function startProcess(
+  name: string,
+  command: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): OwnedProcess {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (live.size === 0) watch();
+  live.add(child);
+  const chunks: string[] = [];
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => chunks.push(chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => chunks.push(chunk));
+  const exited = new Promise<Exit>((resolve) => {
+    const settle = (exit: Exit): void => {
+      if (live.delete(child) && live.size === 0) unwatch();
+      resolve(exit);
+    };
+    child.on('error', (error) => {
+      chunks.push(`${name}: ${error.message}\n`);
+      settle({ code: null, signal: null });
+    });
+    child.on('exit', (code, signal) => settle({ code, signal }));
+  });
+  return {
+    name,
+    exited,
+    output: () => chunks.join(''),
+    async stop(graceMs = 5000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

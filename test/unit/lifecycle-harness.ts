@@ -1,0 +1,59 @@
+/** Builds the lifecycle process over the in-memory cluster, as the operator does over the real one. */
+import { readFile } from 'node:fs/promises';
+import { parseConfig, type Config } from '../../src/config.ts';
+import type { CertificateRequest } from '../../src/ingress/requests.ts';
+import { createLogger, type Logger } from '../../src/log.ts';
+import { loadDefinition } from '../../src/process/definition.ts';
+import { Deduplicator } from '../../src/process/deduplicator.ts';
+import { ProcessRunner } from '../../src/process/runner.ts';
+import { lifecycleTasks } from '../../tasks/index.ts';
+import type { LifecycleServices, LifecycleToken } from '../../tasks/services.ts';
+import { FakeCluster } from './fake-cluster.ts';
+
+/** The lifecycle diagram as shipped. */
+export const LIFECYCLE_BPMN = new URL('../../processes/certificate-lifecycle.bpmn', import.meta.url);
+
+/** A logger that drops everything, for tests that do not read logs. */
+export const silentLog: Logger = createLogger({ level: 'silent', type: 'json' });
+
+/** The shipped diagram's text. */
+export function lifecycleXml(): Promise<string> {
+  return readFile(LIFECYCLE_BPMN, 'utf8');
+}
+
+/** A runner of the given diagram text over a fake cluster, and its parts. */
+export async function lifecycleHarness(xml?: string, config: Config = parseConfig({})) {
+  const cluster = new FakeCluster();
+  const deduplicator = new Deduplicator();
+  const clock = { now: Date.now() };
+  const services: LifecycleServices = { config, cluster, deduplicator, now: () => clock.now };
+  const definition = await loadDefinition(
+    xml ?? (await lifecycleXml()),
+    'certificate-lifecycle',
+    new Set(Object.keys(lifecycleTasks)),
+  );
+  const runner = new ProcessRunner<LifecycleServices, LifecycleToken>(
+    definition,
+    lifecycleTasks,
+    services,
+    silentLog,
+  );
+  return { runner, cluster, deduplicator, clock, config, definition };
+}
+
+/** A certificate request for tests. */
+export function request(overrides: Partial<CertificateRequest> = {}): CertificateRequest {
+  const namespace = overrides.namespace ?? 'shop';
+  const secretName = overrides.secretName ?? 'shop-tls';
+  return {
+    key: `${namespace}/${secretName}`,
+    namespace,
+    secretName,
+    hosts: ['shop.test'],
+    ingress: { name: 'shop', uid: 'uid-shop' },
+    ingressClass: 'nginx',
+    ingressClassFrom: 'default',
+    provider: 'nginx',
+    ...overrides,
+  };
+}
