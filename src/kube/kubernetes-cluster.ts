@@ -1,0 +1,198 @@
+/** {@link Cluster} over a real API server, through @kubernetes/client-node. */
+import { randomBytes } from 'node:crypto';
+import {
+  BatchV1Api,
+  CoreV1Api,
+  NetworkingV1Api,
+  Watch,
+  type KubeConfig,
+  type V1Job,
+  type V1OwnerReference,
+} from '@kubernetes/client-node';
+import type { TlsSecretData } from '../certificate/policy.ts';
+import type { Logger } from '../log.ts';
+import { parseOutcome, type IssuanceOutcome } from '../issuance/job-contract.ts';
+import type { IssuanceObjects } from '../issuance/job-objects.ts';
+import type { Cluster, ObjectRef } from './cluster.ts';
+
+/** The HTTP status of a failed API call, if it is one. */
+export function statusOf(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** Runs a create call; an object that exists already (409) is not an error. Returns whether it existed. */
+async function createOrAdopt(create: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await create();
+    return false;
+  } catch (error) {
+    if (statusOf(error) === 409) return true;
+    throw error;
+  }
+}
+
+/** The outcome of a finished Job from its conditions, or undefined while it runs. */
+export function jobConditionOutcome(job: V1Job): IssuanceOutcome | undefined {
+  const conditions = job.status?.conditions ?? [];
+  const done = conditions.find(
+    (condition) =>
+      (condition.type === 'Complete' || condition.type === 'Failed') && condition.status === 'True',
+  );
+  if (done === undefined) return undefined;
+  return {
+    succeeded: done.type === 'Complete',
+    reason: done.reason ?? (done.type === 'Complete' ? 'Issued' : 'JobFailed'),
+    message: done.message ?? '',
+  };
+}
+
+/** The lifecycle tasks' view of a real cluster. */
+export class KubernetesCluster implements Cluster {
+  readonly #core: CoreV1Api;
+  readonly #batch: BatchV1Api;
+  readonly #networking: NetworkingV1Api;
+  readonly #watch: Watch;
+  readonly #log: Logger;
+
+  constructor(config: KubeConfig, log: Logger) {
+    this.#core = config.makeApiClient(CoreV1Api);
+    this.#batch = config.makeApiClient(BatchV1Api);
+    this.#networking = config.makeApiClient(NetworkingV1Api);
+    this.#watch = new Watch(config);
+    this.#log = log;
+  }
+
+  async readTlsSecret(namespace: string, name: string): Promise<TlsSecretData | undefined> {
+    try {
+      const secret = await this.#core.readNamespacedSecret({ namespace, name });
+      const decode = (value: string | undefined) =>
+        value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
+      return { 'tls.crt': decode(secret.data?.['tls.crt']), 'tls.key': decode(secret.data?.['tls.key']) };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async launchIssuance({ job, service, ingress }: IssuanceObjects): Promise<{ adopted: boolean }> {
+    const namespace = job.metadata!.namespace!;
+    const name = job.metadata!.name!;
+    const adopted = await createOrAdopt(() => this.#batch.createNamespacedJob({ namespace, body: job }));
+    const created = await this.#batch.readNamespacedJob({ namespace, name });
+    const owner: V1OwnerReference = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      name,
+      uid: created.metadata!.uid!,
+      controller: true,
+      blockOwnerDeletion: false,
+    };
+    service.metadata!.ownerReferences = [owner];
+    ingress.metadata!.ownerReferences = [owner];
+    await createOrAdopt(() => this.#core.createNamespacedService({ namespace, body: service }));
+    await createOrAdopt(() => this.#networking.createNamespacedIngress({ namespace, body: ingress }));
+    return { adopted };
+  }
+
+  async awaitJob(namespace: string, name: string, signal: AbortSignal): Promise<IssuanceOutcome> {
+    while (!signal.aborted) {
+      let job: V1Job;
+      try {
+        job = await this.#batch.readNamespacedJob({ namespace, name });
+      } catch (error) {
+        if (statusOf(error) === 404) {
+          return {
+            succeeded: false,
+            reason: 'JobDeleted',
+            message: `Job ${namespace}/${name} was deleted before it finished`,
+          };
+        }
+        throw error;
+      }
+      const outcome = jobConditionOutcome(job);
+      if (outcome !== undefined) return (await this.#podOutcome(namespace, name)) ?? outcome;
+      await this.#waitForChange(namespace, name, job.metadata?.resourceVersion ?? '0', signal);
+    }
+    throw new Error(`stopped while waiting for Job ${namespace}/${name}`);
+  }
+
+  async recordEvent(
+    about: ObjectRef,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+  ): Promise<void> {
+    const now = new Date();
+    try {
+      await this.#core.createNamespacedEvent({
+        namespace: about.namespace,
+        body: {
+          metadata: { name: `${about.name}.${randomBytes(8).toString('hex')}`, namespace: about.namespace },
+          involvedObject: about,
+          type,
+          reason,
+          message: message.slice(0, 1024),
+          source: { component: 'kube-lego' },
+          reportingComponent: 'kube-lego',
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
+      });
+    } catch (error) {
+      this.#log.debug(
+        { error: (error as Error).message, reason },
+        `could not record an Event on ${about.namespace}/${about.name}`,
+      );
+    }
+  }
+
+  /** The outcome the `jobs/` program wrote to its termination message, if its pod has one. */
+  async #podOutcome(namespace: string, job: string): Promise<IssuanceOutcome | undefined> {
+    const pods = await this.#core.listNamespacedPod({ namespace, labelSelector: `job-name=${job}` });
+    for (const pod of pods.items) {
+      for (const status of pod.status?.containerStatuses ?? []) {
+        const outcome = parseOutcome(status.state?.terminated?.message);
+        if (outcome !== undefined) return outcome;
+      }
+    }
+    return undefined;
+  }
+
+  /** Resolves at the next change of the Job (or after a minute, or when the watch drops). */
+  async #waitForChange(
+    namespace: string,
+    name: string,
+    resourceVersion: string,
+    signal: AbortSignal,
+  ): Promise<void> {
+    await new Promise<void>((resolve) => {
+      let controller: AbortController | undefined;
+      let finished = false;
+      const finish = () => {
+        finished = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', finish);
+        controller?.abort();
+        resolve();
+      };
+      const timer = setTimeout(finish, 60_000);
+      signal.addEventListener('abort', finish, { once: true });
+      this.#watch
+        .watch(
+          `/apis/batch/v1/namespaces/${namespace}/jobs`,
+          { fieldSelector: `metadata.name=${name}`, resourceVersion },
+          () => finish(),
+          () => finish(),
+        )
+        .then(
+          (started) => {
+            controller = started;
+            if (finished) started.abort();
+          },
+          () => setTimeout(finish, 1000),
+        );
+    });
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The operator's entry point (`npm start`): read the settings, load and check the diagram, connect to
+ * the API server, watch Ingresses and run the lifecycle process until SIGTERM.
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, parseConfig } from './config.ts';
+import { createLogger } from './log.ts';
+import { kubeConfig } from './kube/connect.ts';
+import { KubernetesCluster } from './kube/kubernetes-cluster.ts';
+import { watchIngresses } from './kube/ingress-watch.ts';
+import { startHealthServer } from './health.ts';
+import { DefinitionError, loadDefinition } from './process/definition.ts';
+import { systemClock } from './process/schedule.ts';
+import { Operator } from './operator.ts';
+import { lifecycleTasks } from '../tasks/index.ts';
+
+/** The shipped lifecycle diagram; `LEGO_LIFECYCLE_PROCESS` points at an edited copy instead. */
+const SHIPPED_DIAGRAM = fileURLToPath(new URL('../processes/certificate-lifecycle.bpmn', import.meta.url));
+
+async function main(): Promise<void> {
+  const config = parseConfig(process.env);
+  const log = createLogger({ level: config.logLevel, type: config.logType });
+  const diagramPath = process.env.LEGO_LIFECYCLE_PROCESS || SHIPPED_DIAGRAM;
+  const definition = await loadDefinition(
+    await readFile(diagramPath, 'utf8'),
+    'certificate-lifecycle',
+    new Set(Object.keys(lifecycleTasks)),
+  );
+  const kube = kubeConfig(config.kubeApiUrl);
+  let connected = false;
+  let synced = false;
+  const operator = new Operator({
+    config,
+    log,
+    cluster: new KubernetesCluster(kube, log),
+    definition,
+    clock: systemClock,
+    ingressEvents: watchIngresses(kube, config.watchNamespace, {
+      onConnected: (value) => {
+        connected = value;
+        synced ||= value;
+      },
+      onRetry: (error, delayMs) =>
+        log.warn(
+          { error: (error as Error)?.message ?? String(error), delayMs },
+          'Ingress watch failed: retrying',
+        ),
+    }),
+  });
+  const health = await startHealthServer(config.port, '0.0.0.0', {
+    watchConnected: () => connected,
+    synced: () => synced,
+  });
+  log.info(
+    {
+      url: config.url,
+      namespace: config.namespace,
+      watchNamespace: config.watchNamespace ?? '(all)',
+      diagram: diagramPath,
+    },
+    'kube-lego started',
+  );
+  operator.start();
+  const shutdown = async (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    health.close();
+    await operator.stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof DefinitionError) {
+    process.stderr.write(`kube-lego: ${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`kube-lego: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,190 @@
+/**
+ * The process host: turns Ingress changes and the periodic schedule into tokens of the lifecycle
+ * process, one token per certificate (`spec.tls` entry), and runs them.
+ *
+ * What the host does and the diagram does not show: mapping Ingresses to tokens (with their problems
+ * reported as warnings and Events), the schedule's repetition, and bounding how many runs execute at
+ * once. Every decision about a token (deduplicate, inspect, launch, record) is in the diagram.
+ */
+import type { V1Ingress } from '@kubernetes/client-node';
+import type { Observable, Subscription } from 'rxjs';
+import type { Config } from './config.ts';
+import type { Cycle } from './duration.ts';
+import { RequestIndex } from './ingress/request-index.ts';
+import type { CertificateRequest, IngressProblem } from './ingress/requests.ts';
+import type { Cluster } from './kube/cluster.ts';
+import type { WatchEvent } from './kube/list-watch.ts';
+import type { Logger } from './log.ts';
+import type { ProcessDefinition } from './process/definition.ts';
+import { Deduplicator } from './process/deduplicator.ts';
+import { RunQueue } from './process/run-queue.ts';
+import { ProcessRunner, type RunResult, type StartKind } from './process/runner.ts';
+import { startSchedule, type Clock, type Schedule } from './process/schedule.ts';
+import { lifecycleTasks } from '../tasks/index.ts';
+import type { LifecycleServices, LifecycleToken } from '../tasks/services.ts';
+
+/** Runs at once; more wait in the queue. Each running engine holds about a MiB. */
+export const MAX_CONCURRENT_RUNS = 64;
+
+/** Run ends that are routine: logged at debug, not info, so an hourly check of many Ingresses stays quiet. */
+const ROUTINE_ENDS = new Set(['valid', 'collapsed']);
+
+/** What the operator is built from. */
+export interface OperatorParts {
+  config: Config;
+  log: Logger;
+  cluster: Cluster;
+  ingressEvents: Observable<WatchEvent<V1Ingress>>;
+  definition: ProcessDefinition;
+  clock: Clock;
+  maxConcurrentRuns?: number;
+}
+
+/** The running operator. */
+export class Operator {
+  readonly #parts: OperatorParts;
+  readonly #log: Logger;
+  readonly #index: RequestIndex;
+  readonly #runner: ProcessRunner<LifecycleServices, LifecycleToken>;
+  readonly #queue: RunQueue;
+  /** Last problems reported per Ingress uid, so an unchanged problem is not re-reported on every event. */
+  readonly #reported = new Map<string, string>();
+  #subscription: Subscription | undefined;
+  #schedule: Schedule | undefined;
+
+  constructor(parts: OperatorParts) {
+    this.#parts = parts;
+    this.#log = parts.log;
+    const { config } = parts;
+    this.#index = new RequestIndex({
+      annotation: config.kubeAnnotation,
+      supportedClasses: config.supportedIngressClasses,
+      defaultClass: config.defaultIngressClass,
+      supportedProviders: config.supportedIngressProviders,
+      defaultProvider: config.defaultIngressProvider,
+    });
+    const services: LifecycleServices = {
+      config,
+      cluster: parts.cluster,
+      deduplicator: new Deduplicator(),
+      now: () => parts.clock.now(),
+    };
+    this.#runner = new ProcessRunner(parts.definition, lifecycleTasks, services, parts.log);
+    this.#queue = new RunQueue(parts.maxConcurrentRuns ?? MAX_CONCURRENT_RUNS);
+  }
+
+  /** The check cycle in force: LEGO_CHECK_INTERVAL when set, else the diagram's timer. */
+  get cycle(): Cycle | undefined {
+    return this.#parts.config.checkInterval ?? this.#parts.definition.timerCycle;
+  }
+
+  /** Certificates known, runs executing and runs queued. */
+  get status(): { certificates: number; running: number; queued: number; nextCheck: number | undefined } {
+    return {
+      certificates: this.#index.size,
+      running: this.#queue.running,
+      queued: this.#queue.pending,
+      nextCheck: this.#schedule?.next,
+    };
+  }
+
+  /** Starts watching Ingresses and the periodic schedule. */
+  start(): void {
+    this.#subscription = this.#parts.ingressEvents.subscribe({
+      next: (event) => this.#onIngressEvent(event),
+      error: (error: Error) => this.#log.error({ error: error.message }, 'Ingress watch ended'),
+    });
+    const cycle = this.cycle;
+    if (cycle === undefined) {
+      this.#log.warn(
+        'the diagram has no timer start event and LEGO_CHECK_INTERVAL is not set: no periodic check',
+      );
+      return;
+    }
+    this.#schedule = startSchedule(cycle, this.#parts.clock, () => this.periodicCheck());
+    this.#log.info(
+      {
+        intervalMs: cycle.intervalMs,
+        from: this.#parts.config.checkInterval ? 'LEGO_CHECK_INTERVAL' : 'diagram',
+      },
+      'periodic check scheduled',
+    );
+  }
+
+  /** Queues one timer-started token per known certificate. */
+  periodicCheck(): void {
+    let count = 0;
+    for (const request of this.#index.requests()) {
+      this.#enqueue('timer', request);
+      count += 1;
+    }
+    this.#log.info({ certificates: count }, 'periodic check');
+  }
+
+  /** Resolves when no run is executing or queued (tests and benchmarks). */
+  idle(): Promise<void> {
+    return this.#queue.idle();
+  }
+
+  /** Stops watching, the schedule and every run. */
+  async stop(): Promise<void> {
+    this.#subscription?.unsubscribe();
+    this.#schedule?.stop();
+    await this.#runner.stop();
+  }
+
+  #onIngressEvent({ type, object }: WatchEvent<V1Ingress>): void {
+    const uid = object.metadata?.uid ?? '';
+    if (type === 'DELETED') {
+      this.#reported.delete(uid);
+      for (const promoted of this.#index.remove(uid)) this.#enqueue('message', promoted);
+      return;
+    }
+    const { requests, problems } = this.#index.upsert(object);
+    this.#report(uid, problems);
+    for (const request of requests) this.#enqueue('message', request);
+  }
+
+  #report(uid: string, problems: IngressProblem[]): void {
+    const signature = problems.map((problem) => `${problem.reason}:${problem.message}`).join('\n');
+    if (this.#reported.get(uid) === signature) return;
+    if (signature === '') this.#reported.delete(uid);
+    else this.#reported.set(uid, signature);
+    for (const problem of problems) {
+      this.#log.warn(
+        { ingress: `${problem.namespace}/${problem.ingress}`, reason: problem.reason },
+        `Ingress ${problem.namespace}/${problem.ingress}: ${problem.message}`,
+      );
+      void this.#parts.cluster.recordEvent(
+        {
+          kind: 'Ingress',
+          apiVersion: 'networking.k8s.io/v1',
+          namespace: problem.namespace,
+          name: problem.ingress,
+          uid: problem.uid,
+        },
+        'Warning',
+        problem.reason,
+        problem.message,
+      );
+    }
+  }
+
+  #enqueue(start: StartKind, token: CertificateRequest): void {
+    this.#queue.push(async () => {
+      const result = await this.#runner.run({ start, token, key: token.key });
+      this.#logResult(start, token, result);
+    });
+  }
+
+  #logResult(start: StartKind, token: CertificateRequest, result: RunResult): void {
+    const fields = {
+      key: token.key,
+      trigger: start === 'timer' ? 'periodic' : 'ingress',
+      end: result.end,
+      durationMs: Math.round(result.durationMs),
+    };
+    if (ROUTINE_ENDS.has(result.end)) this.#log.debug(fields, `${token.key}: ${result.end}`);
+    else this.#log.info(fields, `${token.key}: ${result.end}`);
+  }
+}
