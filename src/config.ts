@@ -1,9 +1,13 @@
 /**
  * The operator's settings, read from kube-lego's `LEGO_*` environment variables.
  *
- * Every variable of jetstack kube-lego's README is accepted with kube-lego's default, except `LEGO_URL`,
- * which now defaults to Let's Encrypt's ACME v2 staging directory. A bad value stops start-up with one
- * line naming the variable, the value and what is expected (see {@link ConfigError}).
+ * Every variable of jetstack kube-lego's README is accepted with kube-lego's default, except:
+ * - `LEGO_URL`, which now defaults to Let's Encrypt's ACME v2 staging directory;
+ * - `LEGO_CHECK_INTERVAL`, which unset leaves the schedule to the diagram's timer cycle (kube-lego: 8h);
+ * - `LEGO_KUBE_API_URL`, which unset means in-cluster or kubeconfig (kube-lego: http://127.0.0.1:8080);
+ * - `LEGO_SERVICE_SELECTOR`, which is not read.
+ * A bad value stops start-up with one line naming the variable, the value and what is expected
+ * (see {@link ConfigError}).
  */
 import { parseCycle, parseGoDuration, type Cycle } from './duration.ts';
 
@@ -99,9 +103,10 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 }
 
 function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
-  const value = (read(env, name) ?? fallback).toLowerCase();
+  const given = read(env, name) ?? fallback;
+  const value = given.toLowerCase();
   if (!(allowed as readonly string[]).includes(value)) {
-    throw new ConfigError(name, value, `one of ${allowed.join(', ')}`);
+    throw new ConfigError(name, given, `one of ${allowed.join(', ')}`);
   }
   return value as T;
 }
@@ -167,14 +172,63 @@ function checkInterval(env: Env): Cycle | undefined {
   return cycle;
 }
 
+/**
+ * `LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER` (what kube-lego's code read), or
+ * `LEGO_EXPONENTIAL_BACKOFF_MAX_MULTIPLIER` (what its README documented) when only that one is set.
+ */
 function multiplier(env: Env): number {
-  const value = read(env, 'LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER');
+  const variable =
+    read(env, 'LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER') === undefined &&
+    read(env, 'LEGO_EXPONENTIAL_BACKOFF_MAX_MULTIPLIER') !== undefined
+      ? 'LEGO_EXPONENTIAL_BACKOFF_MAX_MULTIPLIER'
+      : 'LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER';
+  const value = read(env, variable);
   if (value === undefined) return 2;
   const number = Number(value);
   if (!Number.isFinite(number) || number < 1) {
-    throw new ConfigError('LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER', value, 'a number of at least 1.0');
+    throw new ConfigError(variable, value, 'a number of at least 1.0');
   }
   return number;
+}
+
+/** `LEGO_DEFAULT_INGRESS_CLASS`; when set, it must be one of the supported classes (as in kube-lego). */
+function defaultIngressClass(env: Env, supported: string[]): string {
+  const value = read(env, 'LEGO_DEFAULT_INGRESS_CLASS');
+  if (value === undefined) return 'nginx';
+  if (!supported.includes(value)) {
+    throw new ConfigError(
+      'LEGO_DEFAULT_INGRESS_CLASS',
+      value,
+      `one of the supported classes (LEGO_SUPPORTED_INGRESS_CLASS): ${supported.join(', ')}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * `LEGO_DEFAULT_INGRESS_PROVIDER`; when set, it must be one of the supported providers (as in kube-lego).
+ * Unset, it follows the default class, as kube-lego's did, when that class is a supported provider's name
+ * (`gce`), and is `nginx` otherwise (kube-lego then failed every Ingress without a provider annotation).
+ */
+function defaultIngressProvider(
+  env: Env,
+  defaultClass: string,
+  supported: IngressProvider[],
+): IngressProvider {
+  const value = read(env, 'LEGO_DEFAULT_INGRESS_PROVIDER');
+  if (value === undefined) {
+    const fromClass = defaultClass.toLowerCase();
+    return (supported as string[]).includes(fromClass) ? (fromClass as IngressProvider) : 'nginx';
+  }
+  const provider = oneOf(env, 'LEGO_DEFAULT_INGRESS_PROVIDER', 'nginx', INGRESS_PROVIDERS);
+  if (!supported.includes(provider)) {
+    throw new ConfigError(
+      'LEGO_DEFAULT_INGRESS_PROVIDER',
+      value,
+      `one of the supported providers (LEGO_SUPPORTED_INGRESS_PROVIDER): ${supported.join(', ')}`,
+    );
+  }
+  return provider;
 }
 
 /** Parses the environment; throws {@link ConfigError} on the first bad value. */
@@ -199,22 +253,24 @@ export function parseConfig(env: Env, version = '0.1.0'): Config {
     read(env, 'LEGO_EXPONENTIAL_BACKOFF_MAX_INITIAL_INTERVAL') !== undefined
       ? duration(env, 'LEGO_EXPONENTIAL_BACKOFF_MAX_INITIAL_INTERVAL', '30s', 1)
       : duration(env, 'LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL', '30s', 1);
+  const supportedIngressClasses = list(env, 'LEGO_SUPPORTED_INGRESS_CLASS', 'nginx,gce');
+  const defaultClass = defaultIngressClass(env, supportedIngressClasses);
   return {
     email: email(env),
     podIp: read(env, 'LEGO_POD_IP'),
-    namespace: name(env, 'LEGO_NAMESPACE', 'kube-lego'),
+    namespace: name(env, 'LEGO_NAMESPACE', 'default'),
     url: url(env, 'LEGO_URL', LETS_ENCRYPT_STAGING)!,
     secretName: name(env, 'LEGO_SECRET_NAME', 'kube-lego-account'),
     serviceNameNginx: name(env, 'LEGO_SERVICE_NAME_NGINX', 'kube-lego-nginx'),
     serviceNameGce: name(env, 'LEGO_SERVICE_NAME_GCE', 'kube-lego-gce'),
-    supportedIngressClasses: list(env, 'LEGO_SUPPORTED_INGRESS_CLASS', 'nginx,gce'),
+    supportedIngressClasses,
     supportedIngressProviders,
     ingressNameNginx: name(env, 'LEGO_INGRESS_NAME_NGINX', 'kube-lego-nginx'),
     port: integer(env, 'LEGO_PORT', 8080, 1, 65535),
     checkInterval: checkInterval(env),
     minimumValidityMs: duration(env, 'LEGO_MINIMUM_VALIDITY', '720h', 1),
-    defaultIngressClass: text(env, 'LEGO_DEFAULT_INGRESS_CLASS', 'nginx'),
-    defaultIngressProvider: oneOf(env, 'LEGO_DEFAULT_INGRESS_PROVIDER', 'nginx', INGRESS_PROVIDERS),
+    defaultIngressClass: defaultClass,
+    defaultIngressProvider: defaultIngressProvider(env, defaultClass, supportedIngressProviders),
     kubeApiUrl: url(env, 'LEGO_KUBE_API_URL', undefined),
     logLevel: oneOf(env, 'LEGO_LOG_LEVEL', 'info', LOG_LEVELS),
     logType: oneOf(env, 'LEGO_LOG_TYPE', 'text', ['text', 'json'] as const),

@@ -7,7 +7,8 @@
 const goUnits: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,
-  µs: 1e-3,
+  µs: 1e-3, // U+00B5 micro sign
+  μs: 1e-3, // U+03BC Greek mu: Go accepts both
   ms: 1,
   s: 1000,
   m: 60_000,
@@ -18,7 +19,7 @@ const goUnits: Record<string, number> = {
 export function parseGoDuration(text: string): number | undefined {
   const value = text.trim();
   if (value === '0') return 0;
-  const part = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
+  const part = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
   let total = 0;
   let index = 0;
   while (index < value.length) {
@@ -35,7 +36,8 @@ export function parseGoDuration(text: string): number | undefined {
 export function formatDuration(ms: number): string {
   if (ms === 0) return '0s';
   const parts: string[] = [];
-  let rest = Math.abs(ms);
+  // Whole milliseconds first, so a fraction neither prints as a trailing `0ms` nor rounds up to `1000ms`.
+  let rest = Math.round(Math.abs(ms));
   for (const [unit, size] of [
     ['h', 3_600_000],
     ['m', 60_000],
@@ -45,7 +47,7 @@ export function formatDuration(ms: number): string {
     if (whole > 0) parts.push(`${whole}${unit}`);
     rest -= whole * size;
   }
-  if (rest > 0 || parts.length === 0) parts.push(`${Math.round(rest)}ms`);
+  if (rest > 0 || parts.length === 0) parts.push(`${rest}ms`);
   return (ms < 0 ? '-' : '') + parts.join('');
 }
 

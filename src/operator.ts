@@ -179,7 +179,7 @@ export class Operator {
 
   #logResult(start: StartKind, token: CertificateRequest, result: RunResult): void {
     const fields = {
-      key: token.key,
+      certificate: token.key,
       trigger: start === 'timer' ? 'periodic' : 'ingress',
       end: result.end,
       durationMs: Math.round(result.durationMs),

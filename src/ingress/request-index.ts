@@ -23,6 +23,21 @@ function ageOf(ingress: V1Ingress): string {
   return `${created ? new Date(created).toISOString() : ''}/${ingress.metadata?.name ?? ''}`;
 }
 
+function sameHosts(a: CertificateRequest, b: CertificateRequest): boolean {
+  return a.hosts.join(',') === b.hosts.join(',');
+}
+
+/** The problem of an Ingress whose entry names a Secret another, older, Ingress owns. */
+function conflict(loser: CertificateRequest, owner: CertificateRequest): IngressProblem {
+  return {
+    namespace: loser.namespace,
+    ingress: loser.ingress.name,
+    uid: loser.ingress.uid,
+    reason: 'SecretConflict',
+    message: `Secret ${loser.secretName} is already claimed by Ingress ${owner.ingress.name} with hosts ${owner.hosts.join(', ')}: use another secretName`,
+  };
+}
+
 /** Annotated Ingresses by uid, and their claims on Secrets by certificate key. */
 export class RequestIndex {
   readonly #settings: RequestSettings;
@@ -38,11 +53,18 @@ export class RequestIndex {
     return this.#claimsByKey.size;
   }
 
-  /** Records an added or changed Ingress; returns its winning requests and its problems. */
+  /**
+   * Records an added or changed Ingress. Returns the requests to check now: its winning ones, and those
+   * of other Ingresses that now win a Secret it gave up. Returns the problems: its own, and a
+   * SecretConflict for each Ingress it displaced as owner of a Secret (an older Ingress seen after a
+   * newer one, as happens on the initial list), since that Ingress is not told otherwise.
+   */
   upsert(ingress: V1Ingress): Mapped {
     const uid = ingress.metadata?.uid ?? '';
-    this.remove(uid);
     const mapped = requestsOfIngress(ingress, this.#settings);
+    const touched = new Set([...(this.#keysByIngress.get(uid) ?? []), ...mapped.requests.map((r) => r.key)]);
+    const before = new Map([...touched].map((key) => [key, this.winner(key)]));
+    this.#forget(uid);
     const age = ageOf(ingress);
     for (const request of mapped.requests) {
       let claims = this.#claimsByKey.get(request.key);
@@ -57,17 +79,17 @@ export class RequestIndex {
     const problems: IngressProblem[] = [...mapped.problems];
     for (const request of mapped.requests) {
       const winner = this.winner(request.key)!;
-      if (winner.ingress.uid === uid || winner.hosts.join(',') === request.hosts.join(',')) {
-        if (winner.ingress.uid === uid) requests.push(request);
-        continue;
+      if (winner.ingress.uid === uid) requests.push(request);
+      else if (!sameHosts(winner, request)) problems.push(conflict(request, winner));
+    }
+    for (const [key, previous] of before) {
+      const winner = this.winner(key);
+      if (previous === undefined || winner === undefined) continue;
+      if (previous.ingress.uid === winner.ingress.uid) continue;
+      if (previous.ingress.uid === uid) requests.push(winner);
+      else if (winner.ingress.uid === uid && !sameHosts(winner, previous)) {
+        problems.push(conflict(previous, winner));
       }
-      problems.push({
-        namespace: request.namespace,
-        ingress: request.ingress.name,
-        uid,
-        reason: 'SecretConflict',
-        message: `Secret ${request.secretName} is already claimed by Ingress ${winner.ingress.name} with hosts ${winner.hosts.join(', ')}: use another secretName`,
-      });
     }
     return { requests, problems };
   }
@@ -75,17 +97,19 @@ export class RequestIndex {
   /** Forgets a deleted Ingress; returns the requests of other Ingresses that now win a freed Secret. */
   remove(uid: string): CertificateRequest[] {
     const keys = this.#keysByIngress.get(uid) ?? [];
-    this.#keysByIngress.delete(uid);
-    const promoted: CertificateRequest[] = [];
-    for (const key of keys) {
+    const hadWon = keys.filter((key) => this.winner(key)?.ingress.uid === uid);
+    this.#forget(uid);
+    return hadWon.map((key) => this.winner(key)).filter((request) => request !== undefined);
+  }
+
+  /** Drops an Ingress's claims. */
+  #forget(uid: string): void {
+    for (const key of this.#keysByIngress.get(uid) ?? []) {
       const claims = this.#claimsByKey.get(key);
-      if (claims === undefined) continue;
-      const hadWon = this.winner(key)?.ingress.uid === uid;
-      claims.delete(uid);
-      if (claims.size === 0) this.#claimsByKey.delete(key);
-      else if (hadWon) promoted.push(this.winner(key)!);
+      claims?.delete(uid);
+      if (claims?.size === 0) this.#claimsByKey.delete(key);
     }
-    return promoted;
+    this.#keysByIngress.delete(uid);
   }
 
   /** The request that owns a certificate key: the oldest claim. */

@@ -8,7 +8,8 @@
  * - an entry with a wildcard, an IP address, a name that is not a DNS name, or more than 100 names is
  *   skipped whole: a certificate without some of the entry's hosts would not serve the entry;
  * - when two Ingresses of a namespace name the same Secret with different hosts, the older Ingress
- *   keeps it and the newer one's entry is skipped.
+ *   keeps it and the newer one's entry is skipped; within one Ingress, the first entry naming a Secret
+ *   keeps it (a later entry with the same hosts is a harmless repeat and is dropped silently).
  */
 import type { V1Ingress } from '@kubernetes/client-node';
 import { normalizeHost } from '../certificate/policy.ts';
@@ -79,8 +80,9 @@ function ingressClass(
   ingress: V1Ingress,
   settings: RequestSettings,
 ): { name: string; from: CertificateRequest['ingressClassFrom'] } {
-  const annotated = ingress.metadata?.annotations?.[INGRESS_CLASS_ANNOTATION];
-  if (annotated !== undefined) return { name: annotated, from: 'annotation' };
+  // An empty annotation (say, a chart rendering an unset value) names no class: the field or default rules.
+  const annotated = ingress.metadata?.annotations?.[INGRESS_CLASS_ANNOTATION]?.trim();
+  if (annotated !== undefined && annotated !== '') return { name: annotated, from: 'annotation' };
   const field = ingress.spec?.ingressClassName;
   if (field !== undefined) return { name: field, from: 'field' };
   return { name: settings.defaultClass, from: 'default' };
@@ -177,6 +179,18 @@ export function requestsOfIngress(ingress: V1Ingress, settings: RequestSettings)
     const bad = hosts.map(hostProblem).filter((message) => message !== undefined);
     if (bad.length > 0) {
       problems.push(problem('BadHost', `${where} (secret ${entry.secretName}): ${bad.join('; ')}`));
+      return;
+    }
+    const earlier = requests.find((request) => request.secretName === entry.secretName);
+    if (earlier !== undefined) {
+      if (earlier.hosts.join(',') !== hosts.join(',')) {
+        problems.push(
+          problem(
+            'SecretConflict',
+            `${where} names Secret ${entry.secretName}, which an earlier tls entry uses for hosts ${earlier.hosts.join(', ')}: use another secretName or merge the entries`,
+          ),
+        );
+      }
       return;
     }
     requests.push({

@@ -119,8 +119,8 @@ export function listWatch<T extends KubeObject>(
             if (ended || closed) return;
             const object = raw as T & { code?: number };
             if (type === 'ERROR') {
-              done(isGone(object) ? new Gone() : new Error(`watch error: ${JSON.stringify(raw)}`));
               stop?.();
+              done(isGone(object) ? new Gone() : new Error(`watch error: ${JSON.stringify(raw)}`));
               return;
             }
             const version = object.metadata?.resourceVersion;

@@ -80,6 +80,14 @@ interface ActivityApi {
 
 let runCounter = 0;
 
+const ignore = () => undefined;
+/**
+ * bpmn-engine's default logger creates a `debug` instance (with a TTY check) for every element of every
+ * engine; with an engine per token that was a large share of a run's time. The runner logs activities
+ * itself, so the engine's own logging is switched off.
+ */
+const silentEngineLogger = () => ({ debug: ignore, warn: ignore, error: ignore });
+
 /** Runs tokens through one diagram with one set of implementations. */
 export class ProcessRunner<Services, Token> {
   readonly definition: ProcessDefinition;
@@ -115,7 +123,7 @@ export class ProcessRunner<Services, Token> {
       onEnd: (callback) => endCallbacks.push(callback),
       signal: abort.signal,
     };
-    const log = this.#log.child({ run: handle.id, key: request.key });
+    const log = this.#log.child({ run: handle.id, certificate: request.key });
     const output: Record<string, unknown> = {};
     const path: string[] = [];
     let end: string | undefined;
@@ -134,6 +142,7 @@ export class ProcessRunner<Services, Token> {
     const engine = new Engine({
       name: `${this.definition.name} ${handle.id}`,
       sourceContext: this.definition.sourceContext,
+      Logger: silentEngineLogger,
       variables: { token: request.token },
       timers: this.#timersFor(request.start),
       // The binder only rewires service tasks as they load; it returns no per-activity extension object.

@@ -1,15 +1,16 @@
 // The local ACME CA starts, serves its directory over HTTPS that a client trusts through caCertPem alone,
-// offers ARI, and hands out the root its certificates chain to.
+// offers ARI and profiles, hands out the root its certificates chain to, and resolves names to loopback only.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { Resolver } from 'node:dns/promises';
 import { get } from 'node:https';
 import { after, before, test } from 'node:test';
 import { startPebble, type Pebble } from '../support/pebble.ts';
 
-/** GETs `url` trusting only `ca`, and parses the body as JSON. */
+/** GETs `url` trusting only `ca`, and parses the body as JSON. Pebble wants a User-Agent. */
 function getJson(url: string, ca: string): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    get(url, { ca }, (res) => {
+    get(url, { ca, headers: { 'user-agent': 'kube-lego-tests' } }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
       res.on('end', () => {
@@ -43,7 +44,12 @@ test('the issuing root parses as a CA certificate', async () => {
   assert.ok(root.checkIssued(root), 'the root is self-issued');
 });
 
-test('A records only point into 127.0.0.0/8', async () => {
+test('its DNS server answers A with loopback addresses only, and AAAA with nothing', async () => {
+  const resolver = new Resolver();
+  resolver.setServers([pebble.dnsServer]);
+  assert.deepEqual(await resolver.resolve4('any.example.test'), ['127.0.0.1']);
+  await assert.rejects(resolver.resolve6('any.example.test'), { code: 'ENODATA' });
   await pebble.addARecord('pod.example.test', '127.0.0.5');
+  assert.deepEqual(await resolver.resolve4('pod.example.test'), ['127.0.0.5']);
   await assert.rejects(pebble.addARecord('elsewhere.example.test', '10.0.0.1'), /outside 127\.0\.0\.0\/8/);
 });

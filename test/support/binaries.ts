@@ -62,12 +62,12 @@ const BINARIES = {
 export type BinaryName = keyof typeof BINARIES;
 
 /** Whether `name` is a program ensureBinary can build. */
-export function isBinaryName(name: string): name is BinaryName {
+function isBinaryName(name: string): name is BinaryName {
   return Object.hasOwn(BINARIES, name);
 }
 
 /** Root of the binary cache: KUBE_LEGO_BIN_CACHE, else `${XDG_CACHE_HOME:-~/.cache}/kube-lego/bin`. */
-export function binaryCacheRoot(): string {
+function binaryCacheRoot(): string {
   const override = process.env['KUBE_LEGO_BIN_CACHE'];
   if (override) return override;
   return join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'kube-lego', 'bin');
@@ -144,7 +144,7 @@ export async function runGo(
   });
 }
 
-/** Version of `modulePath` that test/tools/<module>/go.mod requires. */
+/** Version of the module that names the cache directory of `module`, as test/tools/<module>/go.mod requires it. */
 async function requiredVersion(module: ModuleName): Promise<string> {
   const { versionOf } = MODULES[module];
   const goMod = JSON.parse(await runGo(['mod', 'edit', '-json'], join(TOOLS_DIR, module))) as {
@@ -186,7 +186,7 @@ async function lock(path: string, what: string): Promise<() => Promise<void>> {
         await unlink(path).catch(() => undefined);
         continue;
       }
-      if (!announced) progress(`waiting for process ${owner || '?'}, which is building ${what}`);
+      if (!announced) progress(`waiting for process ${owner || '?'} to finish its build of ${what}`);
       announced = true;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
@@ -256,7 +256,7 @@ export async function ensureBinaries<N extends BinaryName>(names: readonly N[]):
     };
     if ((await missing()).length === 0) continue;
     await mkdir(dir, { recursive: true });
-    const release = await lock(join(dir, '.lock'), `${wanted.join(', ')} ${version}`);
+    const release = await lock(join(dir, '.lock'), `${module} ${version}`);
     try {
       const stillMissing = await missing();
       if (stillMissing.length > 0) await build(module, stillMissing, version, dir);

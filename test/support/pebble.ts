@@ -85,6 +85,8 @@ function fetchText(url: string, options: { ca?: string; body?: unknown } = {}): 
       url,
       {
         method: payload === undefined ? 'GET' : 'POST',
+        // Pebble answers 400 to requests without a User-Agent.
+        headers: { 'user-agent': 'kube-lego-tests' },
         ...(options.ca === undefined ? {} : { ca: options.ca }),
       },
       (res) => {
@@ -99,25 +101,35 @@ function fetchText(url: string, options: { ca?: string; body?: unknown } = {}): 
   });
 }
 
+/** Like fetchText, but resolves with the body of a 200 answer only, and rejects with any other. */
+async function fetchOk(url: string, options: { ca?: string; body?: unknown } = {}): Promise<string> {
+  const { status, body } = await fetchText(url, options);
+  if (status !== 200) throw new Error(`${url}: HTTP ${status}: ${body}`);
+  return body;
+}
+
 /**
- * Resolves once `ready` resolves true, polling every 100 ms (a rejection counts as not ready) for up to
- * 30 s; rejects with the last error and the logs then, or as soon as one of `processes` exits.
+ * Resolves once `probe` resolves, calling it every 100 ms for up to 30 s; rejects with its last error and
+ * the logs then, or as soon as one of `processes` exits.
  */
 async function waitUntilReady(
   what: string,
-  ready: () => Promise<boolean>,
+  probe: () => Promise<unknown>,
   processes: readonly OwnedProcess[],
   logs: () => string,
 ): Promise<void> {
   let exited: OwnedProcess | undefined;
   for (const p of processes) void p.exited.then(() => (exited ??= p));
   const deadline = Date.now() + 30_000;
-  let last = 'not ready';
   for (;;) {
     if (exited) throw new Error(`${exited.name} exited before ${what} was ready:\n${logs()}`);
-    const isReady = await ready().catch((error: unknown) => ((last = String(error)), false));
-    if (isReady) return;
-    if (Date.now() > deadline) throw new Error(`${what} not ready after 30 s (${last}):\n${logs()}`);
+    try {
+      await probe();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline)
+        throw new Error(`${what} not ready after 30 s (${String(error)}):\n${logs()}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -153,17 +165,17 @@ export async function startPebble(options: PebbleOptions = {}): Promise<Pebble> 
     // Any HTTP answer means the management server, started last, is up.
     await waitUntilReady(
       'challtestsrv',
-      async () => (await fetchText(`${challtestsrvUrl}/dns-request-history`)).status > 0,
+      () => fetchText(`${challtestsrvUrl}/dns-request-history`),
       processes,
       logs,
     );
 
-    const listen = `127.0.0.1:${await freePort()}`;
+    const listenAddress = `127.0.0.1:${await freePort()}`;
     const management = `127.0.0.1:${await freePort()}`;
     const httpPort = options.httpPort ?? (await freePort());
     const config = {
       pebble: {
-        listenAddress: listen,
+        listenAddress,
         managementListenAddress: management,
         certificate: join(dir, 'cert.pem'),
         privateKey: join(dir, 'key.pem'),
@@ -187,13 +199,8 @@ export async function startPebble(options: PebbleOptions = {}): Promise<Pebble> 
         env,
       ),
     );
-    const directoryUrl = `https://${listen}/dir`;
-    await waitUntilReady(
-      'pebble',
-      async () => (await fetchText(directoryUrl, { ca: ca.certPem })).status === 200,
-      processes,
-      logs,
-    );
+    const directoryUrl = `https://${listenAddress}/dir`;
+    await waitUntilReady('pebble', () => fetchOk(directoryUrl, { ca: ca.certPem }), processes, logs);
 
     const managementUrl = `https://${management}`;
     return {
@@ -202,18 +209,11 @@ export async function startPebble(options: PebbleOptions = {}): Promise<Pebble> 
       managementUrl,
       dnsServer,
       httpPort,
-      async issuingRootPem() {
-        const { status, body } = await fetchText(`${managementUrl}/roots/0`, { ca: ca.certPem });
-        if (status !== 200) throw new Error(`GET ${managementUrl}/roots/0: HTTP ${status}: ${body}`);
-        return body;
-      },
+      issuingRootPem: () => fetchOk(`${managementUrl}/roots/0`, { ca: ca.certPem }),
       async addARecord(host, ip) {
         if (!isIPv4(ip) || !ip.startsWith('127.'))
           throw new Error(`${ip} is outside 127.0.0.0/8: tests only use loopback`);
-        const { status, body } = await fetchText(`${challtestsrvUrl}/add-a`, {
-          body: { host, addresses: [ip] },
-        });
-        if (status !== 200) throw new Error(`challtestsrv add-a ${host} ${ip}: HTTP ${status}: ${body}`);
+        await fetchOk(`${challtestsrvUrl}/add-a`, { body: { host, addresses: [ip] } });
       },
       logs,
       stop,

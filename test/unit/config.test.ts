@@ -1,0 +1,365 @@
+/** The `LEGO_*` settings: kube-lego's defaults, good values, and one exact message per bad value. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, LETS_ENCRYPT_STAGING, parseConfig, type Config } from '../../src/config.ts';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+
+/** Every variable parseConfig reads; each must appear in the tables below. */
+const VARIABLES = [
+  'LEGO_EMAIL',
+  'LEGO_POD_IP',
+  'LEGO_NAMESPACE',
+  'LEGO_URL',
+  'LEGO_SECRET_NAME',
+  'LEGO_SERVICE_NAME_NGINX',
+  'LEGO_SERVICE_NAME_GCE',
+  'LEGO_SUPPORTED_INGRESS_CLASS',
+  'LEGO_SUPPORTED_INGRESS_PROVIDER',
+  'LEGO_INGRESS_NAME_NGINX',
+  'LEGO_PORT',
+  'LEGO_CHECK_INTERVAL',
+  'LEGO_MINIMUM_VALIDITY',
+  'LEGO_DEFAULT_INGRESS_CLASS',
+  'LEGO_DEFAULT_INGRESS_PROVIDER',
+  'LEGO_KUBE_API_URL',
+  'LEGO_LOG_LEVEL',
+  'LEGO_LOG_TYPE',
+  'LEGO_KUBE_ANNOTATION',
+  'LEGO_WATCH_NAMESPACE',
+  'LEGO_RSA_KEYSIZE',
+  'LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME',
+  'LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL',
+  'LEGO_EXPONENTIAL_BACKOFF_MAX_INITIAL_INTERVAL',
+  'LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER',
+  'LEGO_EXPONENTIAL_BACKOFF_MAX_MULTIPLIER',
+  'LEGO_JOB_IMAGE',
+  'LEGO_JOB_TTL',
+];
+
+/**
+ * kube-lego's defaults (its README and `paramsLego`), except where src/config.ts documents otherwise:
+ * LEGO_URL is ACME v2 staging, LEGO_CHECK_INTERVAL and LEGO_KUBE_API_URL are unset (the diagram's timer
+ * and in-cluster config rule), and LEGO_JOB_IMAGE / LEGO_JOB_TTL are this operator's own.
+ */
+const DEFAULTS: Config = {
+  email: undefined,
+  podIp: undefined,
+  namespace: 'default',
+  url: 'https://acme-staging-v02.api.letsencrypt.org/directory',
+  secretName: 'kube-lego-account',
+  serviceNameNginx: 'kube-lego-nginx',
+  serviceNameGce: 'kube-lego-gce',
+  supportedIngressClasses: ['nginx', 'gce'],
+  supportedIngressProviders: ['nginx', 'gce'],
+  ingressNameNginx: 'kube-lego-nginx',
+  port: 8080,
+  checkInterval: undefined,
+  minimumValidityMs: 720 * HOUR,
+  defaultIngressClass: 'nginx',
+  defaultIngressProvider: 'nginx',
+  kubeApiUrl: undefined,
+  logLevel: 'info',
+  logType: 'text',
+  kubeAnnotation: 'kubernetes.io/tls-acme',
+  watchNamespace: undefined,
+  rsaKeySize: 2048,
+  backoffMaxElapsedMs: 5 * MINUTE,
+  backoffInitialIntervalMs: 30 * SECOND,
+  backoffMultiplier: 2,
+  jobImage: 'kube-lego/kube-lego:0.1.0',
+  jobTtlSeconds: 3600,
+};
+
+/** parseConfig's error for env, or a failure when it does not throw. */
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `not a ConfigError: ${String(error)}`);
+    return error;
+  }
+  assert.fail(`accepted ${JSON.stringify(env)}`);
+}
+
+describe('parseConfig defaults', () => {
+  it("gives kube-lego's defaults for an empty environment", () => {
+    assert.deepEqual(parseConfig({}), DEFAULTS);
+  });
+
+  it("defaults LEGO_URL to Let's Encrypt's ACME v2 staging directory", () => {
+    assert.equal(LETS_ENCRYPT_STAGING, 'https://acme-staging-v02.api.letsencrypt.org/directory');
+    assert.equal(parseConfig({}).url, LETS_ENCRYPT_STAGING);
+  });
+
+  it('reads an empty or blank variable as unset', () => {
+    for (const value of ['', '   ']) {
+      const env = Object.fromEntries(VARIABLES.map((variable) => [variable, value]));
+      assert.deepEqual(parseConfig(env), DEFAULTS, JSON.stringify(value));
+    }
+  });
+
+  it('ignores variables it does not know', () => {
+    assert.deepEqual(parseConfig({ LEGO_SERVICE_SELECTOR: 'other', PATH: '/bin' }), DEFAULTS);
+  });
+
+  it('names the job image after the version', () => {
+    assert.equal(parseConfig({}, '1.2.3').jobImage, 'kube-lego/kube-lego:1.2.3');
+  });
+});
+
+describe('parseConfig good values', () => {
+  const table: [env: Record<string, string>, expected: Partial<Config>][] = [
+    [{ LEGO_EMAIL: 'ops@example.com' }, { email: 'ops@example.com' }],
+    [{ LEGO_EMAIL: ' ops@example.com ' }, { email: 'ops@example.com' }],
+    [{ LEGO_POD_IP: '10.0.0.7' }, { podIp: '10.0.0.7' }],
+    [{ LEGO_NAMESPACE: 'kube-lego' }, { namespace: 'kube-lego' }],
+    [
+      { LEGO_URL: 'https://acme-v02.api.letsencrypt.org/directory' },
+      { url: 'https://acme-v02.api.letsencrypt.org/directory' },
+    ],
+    [{ LEGO_URL: 'http://pebble:14000/dir' }, { url: 'http://pebble:14000/dir' }],
+    [{ LEGO_SECRET_NAME: 'acme-account' }, { secretName: 'acme-account' }],
+    [{ LEGO_SERVICE_NAME_NGINX: 'solver' }, { serviceNameNginx: 'solver' }],
+    [{ LEGO_SERVICE_NAME_GCE: 'solver-gce' }, { serviceNameGce: 'solver-gce' }],
+    [{ LEGO_SUPPORTED_INGRESS_CLASS: 'nginx, traefik ,' }, { supportedIngressClasses: ['nginx', 'traefik'] }],
+    [{ LEGO_SUPPORTED_INGRESS_PROVIDER: 'GCE' }, { supportedIngressProviders: ['gce'] }],
+    [{ LEGO_INGRESS_NAME_NGINX: 'solver-ingress' }, { ingressNameNginx: 'solver-ingress' }],
+    [{ LEGO_PORT: '1' }, { port: 1 }],
+    [{ LEGO_PORT: '65535' }, { port: 65535 }],
+    [{ LEGO_CHECK_INTERVAL: '8h' }, { checkInterval: { intervalMs: 8 * HOUR, repetitions: undefined } }],
+    [{ LEGO_CHECK_INTERVAL: '1s' }, { checkInterval: { intervalMs: SECOND, repetitions: undefined } }],
+    [{ LEGO_CHECK_INTERVAL: 'R/PT1H' }, { checkInterval: { intervalMs: HOUR, repetitions: undefined } }],
+    [{ LEGO_CHECK_INTERVAL: 'R5/PT10M' }, { checkInterval: { intervalMs: 10 * MINUTE, repetitions: 5 } }],
+    [
+      { LEGO_CHECK_INTERVAL: 'PT30M' },
+      { checkInterval: { intervalMs: 30 * MINUTE, repetitions: undefined } },
+    ],
+    [{ LEGO_MINIMUM_VALIDITY: '240h' }, { minimumValidityMs: 240 * HOUR }],
+    [
+      { LEGO_SUPPORTED_INGRESS_CLASS: 'nginx,traefik', LEGO_DEFAULT_INGRESS_CLASS: 'traefik' },
+      {
+        supportedIngressClasses: ['nginx', 'traefik'],
+        defaultIngressClass: 'traefik',
+        defaultIngressProvider: 'nginx',
+      },
+    ],
+    // kube-lego: "LEGO_DEFAULT_INGRESS_PROVIDER defaults to $LEGO_DEFAULT_INGRESS_CLASS".
+    [{ LEGO_DEFAULT_INGRESS_CLASS: 'gce' }, { defaultIngressClass: 'gce', defaultIngressProvider: 'gce' }],
+    [
+      { LEGO_DEFAULT_INGRESS_CLASS: 'gce', LEGO_SUPPORTED_INGRESS_PROVIDER: 'nginx' },
+      { supportedIngressProviders: ['nginx'], defaultIngressClass: 'gce', defaultIngressProvider: 'nginx' },
+    ],
+    [{ LEGO_DEFAULT_INGRESS_PROVIDER: 'GCE' }, { defaultIngressProvider: 'gce' }],
+    [{ LEGO_KUBE_API_URL: 'https://10.0.0.1:6443' }, { kubeApiUrl: 'https://10.0.0.1:6443' }],
+    [{ LEGO_LOG_LEVEL: 'DEBUG' }, { logLevel: 'debug' }],
+    [{ LEGO_LOG_LEVEL: 'trace' }, { logLevel: 'trace' }],
+    [{ LEGO_LOG_TYPE: 'json' }, { logType: 'json' }],
+    [{ LEGO_KUBE_ANNOTATION: 'example.com/tls-acme-prod' }, { kubeAnnotation: 'example.com/tls-acme-prod' }],
+    [{ LEGO_WATCH_NAMESPACE: 'shop' }, { watchNamespace: 'shop' }],
+    [{ LEGO_RSA_KEYSIZE: '4096' }, { rsaKeySize: 4096 }],
+    [{ LEGO_RSA_KEYSIZE: '8192' }, { rsaKeySize: 8192 }],
+    [{ LEGO_RSA_KEYSIZE: '3072' }, { rsaKeySize: 3072 }],
+    [{ LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '60s' }, { backoffMaxElapsedMs: MINUTE }],
+    [{ LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL: '15s' }, { backoffInitialIntervalMs: 15 * SECOND }],
+    // The README's name for it; kube-lego's code read LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL.
+    [{ LEGO_EXPONENTIAL_BACKOFF_MAX_INITIAL_INTERVAL: '10s' }, { backoffInitialIntervalMs: 10 * SECOND }],
+    [
+      {
+        LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL: '15s',
+        LEGO_EXPONENTIAL_BACKOFF_MAX_INITIAL_INTERVAL: '10s',
+      },
+      { backoffInitialIntervalMs: 15 * SECOND },
+    ],
+    [{ LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER: '1.1' }, { backoffMultiplier: 1.1 }],
+    [{ LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER: '3' }, { backoffMultiplier: 3 }],
+    // The README's name for it; kube-lego's code read LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER.
+    [{ LEGO_EXPONENTIAL_BACKOFF_MAX_MULTIPLIER: '1.5' }, { backoffMultiplier: 1.5 }],
+    [
+      { LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER: '3', LEGO_EXPONENTIAL_BACKOFF_MAX_MULTIPLIER: '1.5' },
+      { backoffMultiplier: 3 },
+    ],
+    [{ LEGO_JOB_IMAGE: 'registry.example/lego:dev' }, { jobImage: 'registry.example/lego:dev' }],
+    [{ LEGO_JOB_TTL: '10m' }, { jobTtlSeconds: 600 }],
+    [{ LEGO_JOB_TTL: '0' }, { jobTtlSeconds: 0 }],
+  ];
+  for (const [env, expected] of table) {
+    it(`reads ${JSON.stringify(env)}`, () => {
+      assert.deepEqual(parseConfig(env), { ...DEFAULTS, ...expected });
+    });
+  }
+
+  it('has a good-value row for every variable', () => {
+    const covered = new Set(table.flatMap(([env]) => Object.keys(env)));
+    assert.deepEqual(
+      VARIABLES.filter((variable) => !covered.has(variable)),
+      [],
+    );
+  });
+});
+
+describe('parseConfig bad values', () => {
+  const kubernetesName = 'a Kubernetes name (lower case letters, digits and "-", at most 63)';
+  const httpUrl = 'an absolute http:// or https:// URL';
+  const goDuration = 'a Go duration such as "30s", "8h" or "720h"';
+  const cycle = 'a Go duration of at least 1s such as "8h", or an ISO 8601 cycle such as "R/PT1H"';
+  const table: [env: Record<string, string>, message: string][] = [
+    [
+      { LEGO_EMAIL: 'ops' },
+      'LEGO_EMAIL="ops" is not valid: expected an e-mail address such as ops@example.com',
+    ],
+    [
+      { LEGO_EMAIL: 'ops @example.com' },
+      'LEGO_EMAIL="ops @example.com" is not valid: expected an e-mail address such as ops@example.com',
+    ],
+    [{ LEGO_NAMESPACE: 'Kube-Lego' }, `LEGO_NAMESPACE="Kube-Lego" is not valid: expected ${kubernetesName}`],
+    [{ LEGO_NAMESPACE: '-lego' }, `LEGO_NAMESPACE="-lego" is not valid: expected ${kubernetesName}`],
+    [
+      { LEGO_NAMESPACE: 'a'.repeat(64) },
+      `LEGO_NAMESPACE="${'a'.repeat(64)}" is not valid: expected ${kubernetesName}`,
+    ],
+    [{ LEGO_URL: 'acme.example/dir' }, `LEGO_URL="acme.example/dir" is not valid: expected ${httpUrl}`],
+    [{ LEGO_URL: 'ftp://acme.example/' }, `LEGO_URL="ftp://acme.example/" is not valid: expected ${httpUrl}`],
+    [
+      { LEGO_SECRET_NAME: 'acme_account' },
+      `LEGO_SECRET_NAME="acme_account" is not valid: expected ${kubernetesName}`,
+    ],
+    [
+      { LEGO_SERVICE_NAME_NGINX: 'Solver' },
+      `LEGO_SERVICE_NAME_NGINX="Solver" is not valid: expected ${kubernetesName}`,
+    ],
+    [
+      { LEGO_SERVICE_NAME_GCE: 'solver.gce' },
+      `LEGO_SERVICE_NAME_GCE="solver.gce" is not valid: expected ${kubernetesName}`,
+    ],
+    [
+      { LEGO_INGRESS_NAME_NGINX: 'solver-' },
+      `LEGO_INGRESS_NAME_NGINX="solver-" is not valid: expected ${kubernetesName}`,
+    ],
+    [
+      { LEGO_SUPPORTED_INGRESS_CLASS: ',' },
+      'LEGO_SUPPORTED_INGRESS_CLASS="," is not valid: expected a comma-separated list',
+    ],
+    [
+      { LEGO_SUPPORTED_INGRESS_PROVIDER: 'nginx,traefik' },
+      'LEGO_SUPPORTED_INGRESS_PROVIDER="traefik" is not valid: expected a list of nginx, gce',
+    ],
+    [
+      { LEGO_SUPPORTED_INGRESS_PROVIDER: ', ,' },
+      'LEGO_SUPPORTED_INGRESS_PROVIDER=", ," is not valid: expected a comma-separated list',
+    ],
+    [{ LEGO_PORT: '0' }, 'LEGO_PORT="0" is not valid: expected a whole number from 1 to 65535'],
+    [{ LEGO_PORT: '65536' }, 'LEGO_PORT="65536" is not valid: expected a whole number from 1 to 65535'],
+    [{ LEGO_PORT: '80a' }, 'LEGO_PORT="80a" is not valid: expected a whole number from 1 to 65535'],
+    [{ LEGO_PORT: '-1' }, 'LEGO_PORT="-1" is not valid: expected a whole number from 1 to 65535'],
+    [{ LEGO_PORT: '8080.5' }, 'LEGO_PORT="8080.5" is not valid: expected a whole number from 1 to 65535'],
+    [{ LEGO_CHECK_INTERVAL: '500ms' }, `LEGO_CHECK_INTERVAL="500ms" is not valid: expected ${cycle}`],
+    [{ LEGO_CHECK_INTERVAL: '0' }, `LEGO_CHECK_INTERVAL="0" is not valid: expected ${cycle}`],
+    [{ LEGO_CHECK_INTERVAL: 'PT0.5S' }, `LEGO_CHECK_INTERVAL="PT0.5S" is not valid: expected ${cycle}`],
+    [{ LEGO_CHECK_INTERVAL: '1d' }, `LEGO_CHECK_INTERVAL="1d" is not valid: expected ${cycle}`],
+    [{ LEGO_CHECK_INTERVAL: 'R/P1M' }, `LEGO_CHECK_INTERVAL="R/P1M" is not valid: expected ${cycle}`],
+    [
+      { LEGO_MINIMUM_VALIDITY: '30d' },
+      `LEGO_MINIMUM_VALIDITY="30d" is not valid: expected ${goDuration} of at least 1 ms`,
+    ],
+    [
+      { LEGO_MINIMUM_VALIDITY: '0' },
+      `LEGO_MINIMUM_VALIDITY="0" is not valid: expected ${goDuration} of at least 1 ms`,
+    ],
+    [
+      { LEGO_DEFAULT_INGRESS_CLASS: 'traefik' },
+      'LEGO_DEFAULT_INGRESS_CLASS="traefik" is not valid: expected one of the supported classes ' +
+        '(LEGO_SUPPORTED_INGRESS_CLASS): nginx, gce',
+    ],
+    [
+      { LEGO_DEFAULT_INGRESS_PROVIDER: 'Traefik' },
+      'LEGO_DEFAULT_INGRESS_PROVIDER="Traefik" is not valid: expected one of nginx, gce',
+    ],
+    [
+      { LEGO_DEFAULT_INGRESS_PROVIDER: 'gce', LEGO_SUPPORTED_INGRESS_PROVIDER: 'nginx' },
+      'LEGO_DEFAULT_INGRESS_PROVIDER="gce" is not valid: expected one of the supported providers ' +
+        '(LEGO_SUPPORTED_INGRESS_PROVIDER): nginx',
+    ],
+    [
+      { LEGO_KUBE_API_URL: 'localhost:8080' },
+      `LEGO_KUBE_API_URL="localhost:8080" is not valid: expected ${httpUrl}`,
+    ],
+    [
+      { LEGO_LOG_LEVEL: 'LOUD' },
+      'LEGO_LOG_LEVEL="LOUD" is not valid: expected one of trace, debug, info, warn, error, fatal',
+    ],
+    [{ LEGO_LOG_TYPE: 'XML' }, 'LEGO_LOG_TYPE="XML" is not valid: expected one of text, json'],
+    [
+      { LEGO_RSA_KEYSIZE: '1024' },
+      'LEGO_RSA_KEYSIZE="1024" is not valid: expected a whole number from 2048 to 8192',
+    ],
+    [
+      { LEGO_RSA_KEYSIZE: '16384' },
+      'LEGO_RSA_KEYSIZE="16384" is not valid: expected a whole number from 2048 to 8192',
+    ],
+    [
+      { LEGO_RSA_KEYSIZE: 'big' },
+      'LEGO_RSA_KEYSIZE="big" is not valid: expected a whole number from 2048 to 8192',
+    ],
+    [
+      { LEGO_RSA_KEYSIZE: '3000' },
+      'LEGO_RSA_KEYSIZE="3000" is not valid: expected a multiple of 1024 from 2048 to 8192',
+    ],
+    [
+      { LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '5 minutes' },
+      `LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME="5 minutes" is not valid: expected ${goDuration} of at least 1 ms`,
+    ],
+    [
+      { LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL: '0' },
+      `LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL="0" is not valid: expected ${goDuration} of at least 1 ms`,
+    ],
+    [
+      { LEGO_EXPONENTIAL_BACKOFF_MAX_INITIAL_INTERVAL: 'abc' },
+      `LEGO_EXPONENTIAL_BACKOFF_MAX_INITIAL_INTERVAL="abc" is not valid: expected ${goDuration} of at least 1 ms`,
+    ],
+    [
+      { LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER: '0.5' },
+      'LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER="0.5" is not valid: expected a number of at least 1.0',
+    ],
+    [
+      { LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER: 'abc' },
+      'LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER="abc" is not valid: expected a number of at least 1.0',
+    ],
+    [
+      { LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER: 'Infinity' },
+      'LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER="Infinity" is not valid: expected a number of at least 1.0',
+    ],
+    [
+      { LEGO_EXPONENTIAL_BACKOFF_MAX_MULTIPLIER: '0.9' },
+      'LEGO_EXPONENTIAL_BACKOFF_MAX_MULTIPLIER="0.9" is not valid: expected a number of at least 1.0',
+    ],
+    [{ LEGO_JOB_TTL: '1 hour' }, `LEGO_JOB_TTL="1 hour" is not valid: expected ${goDuration}`],
+  ];
+  for (const [env, message] of table) {
+    it(`refuses ${JSON.stringify(env)}`, () => {
+      const error = configError(env);
+      assert.equal(error.message, message);
+      assert.equal(error.name, 'ConfigError');
+      assert.ok(Object.keys(env).includes(error.variable), error.variable);
+      assert.ok(message.startsWith(`${error.variable}=`), 'the message starts with the variable');
+    });
+  }
+
+  it('quotes the value as given, trimmed', () => {
+    assert.equal(
+      configError({ LEGO_PORT: '  99999 ' }).message,
+      'LEGO_PORT="99999" is not valid: expected a whole number from 1 to 65535',
+    );
+  });
+
+  it('has a bad-value row for every variable that is checked', () => {
+    const unchecked = ['LEGO_POD_IP', 'LEGO_KUBE_ANNOTATION', 'LEGO_WATCH_NAMESPACE', 'LEGO_JOB_IMAGE'];
+    const covered = new Set(table.map(([, message]) => message.slice(0, message.indexOf('='))));
+    assert.deepEqual(
+      VARIABLES.filter((variable) => !covered.has(variable) && !unchecked.includes(variable)),
+      [],
+    );
+  });
+});

@@ -1,0 +1,92 @@
+/** The operator over the in-memory cluster, fed Ingress events by the test. */
+import type { V1Ingress } from '@kubernetes/client-node';
+import { Subject } from 'rxjs';
+import { parseConfig } from '../../src/config.ts';
+import type { WatchEvent } from '../../src/kube/list-watch.ts';
+import { createLogger } from '../../src/log.ts';
+import { loadDefinition } from '../../src/process/definition.ts';
+import { Operator } from '../../src/operator.ts';
+import { lifecycleTasks } from '../../tasks/index.ts';
+import { testCertificate } from '../support/certificates.ts';
+import { FakeCluster } from './fake-cluster.ts';
+import { FakeClock } from './fake-clock.ts';
+import { lifecycleXml } from './lifecycle-harness.ts';
+
+const DAY = 86_400_000;
+
+/** An annotated Ingress with one tls entry per secret name, host `<secret>.test`. */
+export function ingress(
+  name: string,
+  secrets: string[],
+  extra: Partial<V1Ingress['metadata']> = {},
+): V1Ingress {
+  return {
+    metadata: {
+      name,
+      namespace: 'shop',
+      uid: `uid-${name}`,
+      resourceVersion: '1',
+      creationTimestamp: new Date(Date.UTC(2026, 0, 1)),
+      annotations: { 'kubernetes.io/tls-acme': 'true' },
+      ...extra,
+    },
+    spec: { tls: secrets.map((secretName) => ({ secretName, hosts: [`${secretName}.test`] })) },
+  };
+}
+
+/** Resolves when `condition` holds, polling; fails after `ms`. */
+export async function until(condition: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Builds and starts an operator; `lines` collects its JSON log lines. */
+export async function operatorHarness(env: Record<string, string> = {}, maxConcurrentRuns = 64) {
+  const config = parseConfig(env);
+  const cluster = new FakeCluster();
+  const clock = new FakeClock(Date.now());
+  const events = new Subject<WatchEvent<V1Ingress>>();
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger({
+    level: 'debug',
+    type: 'json',
+    destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  });
+  const definition = await loadDefinition(
+    await lifecycleXml(),
+    'certificate-lifecycle',
+    new Set(Object.keys(lifecycleTasks)),
+  );
+  const operator = new Operator({
+    config,
+    log,
+    cluster,
+    ingressEvents: events,
+    definition,
+    clock,
+    maxConcurrentRuns,
+  });
+  operator.start();
+  /** Ends a Job successfully, writing a good certificate for its hosts as the real Job would. */
+  const issue = (jobName: string) => {
+    const objects = cluster.jobs.get(jobName)!;
+    const env = Object.fromEntries(
+      objects.job.spec!.template.spec!.containers[0]!.env!.map((entry) => [entry.name, entry.value]),
+    );
+    const hosts = env.LEGO_CERT_HOSTS!.split(',');
+    const pair = testCertificate({
+      hosts,
+      notBefore: new Date(clock.now() - DAY),
+      notAfter: new Date(clock.now() + 89 * DAY),
+    });
+    cluster.secrets.set(`${env.LEGO_CERT_NAMESPACE}/${env.LEGO_CERT_SECRET_NAME}`, {
+      'tls.crt': pair.crt,
+      'tls.key': pair.key,
+    });
+    cluster.finish(jobName, { succeeded: true, reason: 'Issued', message: '' });
+  };
+  return { operator, cluster, clock, events, lines, issue };
+}
