@@ -34,7 +34,9 @@ function conflict(loser: CertificateRequest, owner: CertificateRequest): Ingress
     ingress: loser.ingress.name,
     uid: loser.ingress.uid,
     reason: 'SecretConflict',
-    message: `Secret ${loser.secretName} is already claimed by Ingress ${owner.ingress.name} with hosts ${owner.hosts.join(', ')}: use another secretName`,
+    message:
+      `Secret ${loser.secretName} is already claimed by Ingress ${owner.ingress.name} ` +
+      `with hosts ${owner.hosts.join(', ')}: use another secretName`,
   };
 }
 

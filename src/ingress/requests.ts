@@ -187,7 +187,8 @@ export function requestsOfIngress(ingress: V1Ingress, settings: RequestSettings)
         problems.push(
           problem(
             'SecretConflict',
-            `${where} names Secret ${entry.secretName}, which an earlier tls entry uses for hosts ${earlier.hosts.join(', ')}: use another secretName or merge the entries`,
+            `${where} names Secret ${entry.secretName}, which an earlier tls entry uses for hosts ` +
+              `${earlier.hosts.join(', ')}: use another secretName or merge the entries`,
           ),
         );
       }

@@ -185,7 +185,9 @@ describe('inspectCertificate', () => {
       {
         valid: false,
         reason: 'RenewalDue',
-        message: `renewal was due at ${iso(NOW - HOUR)} (the CA's renewal window); it expires at ${iso(fresh.notAfter)}`,
+        message:
+          `renewal was due at ${iso(NOW - HOUR)} (the CA's renewal window); ` +
+          `it expires at ${iso(fresh.notAfter)}`,
       },
     ],
     [

@@ -204,6 +204,7 @@ describe('parseConfig bad values', () => {
   const kubernetesName = 'a Kubernetes name (lower case letters, digits and "-", at most 63)';
   const httpUrl = 'an absolute http:// or https:// URL';
   const goDuration = 'a Go duration such as "30s", "8h" or "720h"';
+  const atLeast1ms = `${goDuration} of at least 1 ms`;
   const cycle = 'a Go duration of at least 1s such as "8h", or an ISO 8601 cycle such as "R/PT1H"';
   const table: [env: Record<string, string>, message: string][] = [
     [
@@ -309,15 +310,15 @@ describe('parseConfig bad values', () => {
     ],
     [
       { LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '5 minutes' },
-      `LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME="5 minutes" is not valid: expected ${goDuration} of at least 1 ms`,
+      `LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME="5 minutes" is not valid: expected ${atLeast1ms}`,
     ],
     [
       { LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL: '0' },
-      `LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL="0" is not valid: expected ${goDuration} of at least 1 ms`,
+      `LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL="0" is not valid: expected ${atLeast1ms}`,
     ],
     [
       { LEGO_EXPONENTIAL_BACKOFF_MAX_INITIAL_INTERVAL: 'abc' },
-      `LEGO_EXPONENTIAL_BACKOFF_MAX_INITIAL_INTERVAL="abc" is not valid: expected ${goDuration} of at least 1 ms`,
+      `LEGO_EXPONENTIAL_BACKOFF_MAX_INITIAL_INTERVAL="abc" is not valid: expected ${atLeast1ms}`,
     ],
     [
       { LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER: '0.5' },

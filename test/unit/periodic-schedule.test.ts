@@ -17,7 +17,10 @@ describe('periodic schedule', () => {
     clock.advance(1);
     assert.deepEqual(ticks, [HOUR]);
     clock.advance(4 * HOUR);
-    assert.deepEqual(ticks, [1, 2, 3, 4, 5].map((n) => n * HOUR));
+    assert.deepEqual(
+      ticks,
+      [1, 2, 3, 4, 5].map((n) => n * HOUR),
+    );
   });
 
   it('stops after n repetitions with Rn/', () => {
