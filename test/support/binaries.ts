@@ -4,7 +4,8 @@
  * `${KUBE_LEGO_BIN_CACHE:-${XDG_CACHE_HOME:-~/.cache}/kube-lego/bin}/<version>/<name>`, where <version>
  * is the version of the module the program comes from (as test/tools/<module>/go.mod requires it).
  *
- * Cold builds take minutes (Kubernetes: tens of minutes on 2 cores), so progress goes to stderr, and a lock
+ * Cold builds are slow (measured on 2 cores: Pebble 40 s, etcd 1.3 min, kube-apiserver with
+ * kube-controller-manager 15 min and about 4 GB of memory), so progress goes to stderr, and a lock
  * file per version directory makes concurrent test processes wait for one build instead of repeating it.
  *
  * CLI, to prebuild: `node test/support/binaries.ts pebble pebble-challtestsrv etcd kube-apiserver kube-controller-manager`
@@ -214,7 +215,7 @@ async function build(
   let phase = 'downloading modules';
   let compiled = 0;
   let total = 0;
-  progress(`building ${what} into ${dir} (cold: minutes; Kubernetes: tens of minutes)`);
+  progress(`building ${what} into ${dir}; a cold build takes minutes (Kubernetes: about 15)`);
   const ticker = setInterval(() => {
     const count = total ? `, ${compiled}/${total} packages compiled` : '';
     progress(`${what}: ${phase}${count}, ${elapsed(started)}`);
