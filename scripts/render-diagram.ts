@@ -2,9 +2,9 @@
  * Renders a BPMN diagram's own layout (its BPMN DI) to SVG, for the README: `npm run diagram`.
  * It draws what Camunda Modeler draws in outline: events, tasks, gateways, flows and labels.
  *
- * Usage: node scripts/render-diagram.ts processes/x.bpmn docs/x.svg
+ * Usage: `node scripts/render-diagram.ts` renders every processes/<name>.bpmn to docs/<name>.svg.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import BpmnModdle from 'bpmn-moddle';
 import { moddleOptions } from '../src/process/definition.ts';
 
@@ -154,12 +154,19 @@ export async function renderDiagram(xml: string): Promise<string> {
   ].join('\n');
 }
 
+/** The diagrams shipped, and where their pictures go. */
+export async function shippedDiagrams(): Promise<{ bpmn: URL; svg: URL }[]> {
+  const processes = new URL('../processes/', import.meta.url);
+  const names = (await readdir(processes)).filter((name) => name.endsWith('.bpmn')).sort();
+  return names.map((name) => ({
+    bpmn: new URL(name, processes),
+    svg: new URL(`../docs/${name.replace(/\.bpmn$/, '.svg')}`, import.meta.url),
+  }));
+}
+
 if (import.meta.main) {
-  const [input, output] = process.argv.slice(2);
-  if (!input || !output) {
-    process.stderr.write('usage: node scripts/render-diagram.ts <diagram.bpmn> <out.svg>\n');
-    process.exit(2);
+  for (const { bpmn, svg } of await shippedDiagrams()) {
+    await writeFile(svg, await renderDiagram(await readFile(bpmn, 'utf8')));
+    process.stdout.write(`${svg.pathname} written\n`);
   }
-  await writeFile(output, await renderDiagram(await readFile(input, 'utf8')));
-  process.stdout.write(`${output} written\n`);
 }

@@ -1,13 +1,18 @@
-/** The README's process picture is rendered from the diagram and kept in step with it. */
+/** The README's process pictures are rendered from the diagrams and kept in step with them. */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { it } from 'node:test';
-import { renderDiagram } from '../../scripts/render-diagram.ts';
+import { renderDiagram, shippedDiagrams } from '../../scripts/render-diagram.ts';
 
-it('docs/certificate-lifecycle.svg is the current rendering of the diagram (npm run diagram)', async () => {
-  const xml = await readFile(new URL('../../processes/certificate-lifecycle.bpmn', import.meta.url), 'utf8');
-  const committed = await readFile(new URL('../../docs/certificate-lifecycle.svg', import.meta.url), 'utf8');
-  const rendered = await renderDiagram(xml);
-  assert.ok(rendered.includes('Deduplicate') && rendered.includes('Certificate valid?'));
-  assert.equal(committed, rendered, 'the picture is stale: run npm run diagram');
+it('docs/<name>.svg is the current rendering of each processes/<name>.bpmn (npm run diagram)', async () => {
+  const diagrams = await shippedDiagrams();
+  assert.deepEqual(
+    diagrams.map(({ svg }) => svg.pathname.split('/').pop()),
+    ['certificate-lifecycle.svg', 'issue-certificate.svg'],
+  );
+  for (const { bpmn, svg } of diagrams) {
+    const rendered = await renderDiagram(await readFile(bpmn, 'utf8'));
+    assert.match(rendered, /<polyline/);
+    assert.equal(await readFile(svg, 'utf8'), rendered, `${svg.pathname} is stale: run npm run diagram`);
+  }
 });
