@@ -55,6 +55,20 @@ export interface Config {
   jobImage: string;
   /** Seconds a finished issuance Job is kept; a failed one then acts as a back-off before a retry. */
   jobTtlSeconds: number;
+  /** Port the issuance Job's pod answers HTTP-01 challenges on (`LEGO_HTTP01_PORT`); the solver Service targets it. */
+  http01Port: number;
+  /** Type of certificate keys (`LEGO_KEY_TYPE`): RSA of `rsaKeySize` bits, or ECDSA P-256. */
+  keyType: 'rsa' | 'ecdsa';
+  /** ACME certificate profile to ask for (`LEGO_ACME_PROFILE`, e.g. `tlsserver`); the CA's default when unset. */
+  acmeProfile: string | undefined;
+  /** Whether the Job checks its challenge URLs before asking the CA (`LEGO_SELF_CHECK`; off for NAT hairpins). */
+  selfCheck: boolean;
+  /** Port the self-check connects to, as the CA does (`LEGO_SELF_CHECK_PORT`, 80). */
+  selfCheckPort: number;
+  /** DNS servers (`host:port`) the self-check resolves hosts with (`LEGO_SELF_CHECK_DNS`); the system's when unset. */
+  selfCheckDns: string[] | undefined;
+  /** PEM of extra CAs to trust for the ACME directory's HTTPS (`LEGO_CA_BUNDLE`), for private ACME CAs. */
+  caBundle: string | undefined;
 }
 
 /** A setting that cannot be used: names the variable, the value and what is expected. */
@@ -231,6 +245,34 @@ function defaultIngressProvider(
   return provider;
 }
 
+function dnsServers(env: Env): string[] | undefined {
+  const value = read(env, 'LEGO_SELF_CHECK_DNS');
+  if (value === undefined) return undefined;
+  const servers = value.split(',').map((server) => server.trim());
+  for (const server of servers) {
+    if (!/^[0-9a-fA-F.:[\]]+(:\d{1,5})?$/.test(server)) {
+      throw new ConfigError(
+        'LEGO_SELF_CHECK_DNS',
+        value,
+        'a comma-separated list of DNS server addresses such as 10.0.0.10:53',
+      );
+    }
+  }
+  return servers;
+}
+
+function caBundle(env: Env): string | undefined {
+  const value = read(env, 'LEGO_CA_BUNDLE');
+  if (value !== undefined && !value.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ConfigError(
+      'LEGO_CA_BUNDLE',
+      value.slice(0, 40),
+      'PEM certificates (-----BEGIN CERTIFICATE-----)',
+    );
+  }
+  return value;
+}
+
 /** Parses the environment; throws {@link ConfigError} on the first bad value. */
 export function parseConfig(env: Env, version = '0.1.0'): Config {
   const supportedIngressProviders = list(env, 'LEGO_SUPPORTED_INGRESS_PROVIDER', 'nginx,gce').map((value) => {
@@ -282,5 +324,12 @@ export function parseConfig(env: Env, version = '0.1.0'): Config {
     backoffMultiplier: multiplier(env),
     jobImage: text(env, 'LEGO_JOB_IMAGE', `kube-lego/kube-lego:${version}`),
     jobTtlSeconds: Math.round(duration(env, 'LEGO_JOB_TTL', '1h') / 1000),
+    http01Port: integer(env, 'LEGO_HTTP01_PORT', 8080, 1, 65535),
+    keyType: oneOf(env, 'LEGO_KEY_TYPE', 'rsa', ['rsa', 'ecdsa'] as const),
+    acmeProfile: read(env, 'LEGO_ACME_PROFILE'),
+    selfCheck: oneOf(env, 'LEGO_SELF_CHECK', 'true', ['true', 'false'] as const) === 'true',
+    selfCheckPort: integer(env, 'LEGO_SELF_CHECK_PORT', 80, 1, 65535),
+    selfCheckDns: dnsServers(env),
+    caBundle: caBundle(env),
   };
 }

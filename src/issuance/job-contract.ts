@@ -22,9 +22,6 @@ export const ORDER_ENV = {
   ingressUid: 'LEGO_CERT_INGRESS_UID',
 } as const;
 
-/** The port the Job pod answers HTTP-01 challenges on; the solver Service targets it. */
-export const HTTP01_PORT = 8080;
-
 /** The environment entries that carry an order. */
 export function orderToEnv(order: IssuanceOrder): { name: string; value: string }[] {
   return [

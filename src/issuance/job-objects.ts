@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import type { V1Ingress, V1Job, V1Service } from '@kubernetes/client-node';
 import type { Config } from '../config.ts';
 import { INGRESS_CLASS_ANNOTATION, type CertificateRequest } from '../ingress/requests.ts';
-import { HTTP01_PORT, orderToEnv } from './job-contract.ts';
+import { orderToEnv } from './job-contract.ts';
 
 /** Labels on everything kube-lego creates. */
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'kube-lego' } as const;
@@ -87,7 +87,7 @@ export function issuanceObjects(
               name: 'issue',
               image: config.jobImage,
               command: ['node', 'jobs/main.ts'],
-              ports: [{ name: 'http01', containerPort: HTTP01_PORT, protocol: 'TCP' }],
+              ports: [{ name: 'http01', containerPort: config.http01Port, protocol: 'TCP' }],
               terminationMessagePolicy: 'FallbackToLogsOnError',
               securityContext: {
                 allowPrivilegeEscalation: false,
@@ -113,6 +113,19 @@ export function issuanceObjects(
                   value: `${config.backoffInitialIntervalMs}ms`,
                 },
                 { name: 'LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER', value: String(config.backoffMultiplier) },
+                { name: 'LEGO_HTTP01_PORT', value: String(config.http01Port) },
+                { name: 'LEGO_KEY_TYPE', value: config.keyType },
+                { name: 'LEGO_SELF_CHECK', value: String(config.selfCheck) },
+                { name: 'LEGO_SELF_CHECK_PORT', value: String(config.selfCheckPort) },
+                ...(config.selfCheckDns === undefined
+                  ? []
+                  : [{ name: 'LEGO_SELF_CHECK_DNS', value: config.selfCheckDns.join(',') }]),
+                ...(config.acmeProfile === undefined
+                  ? []
+                  : [{ name: 'LEGO_ACME_PROFILE', value: config.acmeProfile }]),
+                ...(config.caBundle === undefined
+                  ? []
+                  : [{ name: 'LEGO_CA_BUNDLE', value: config.caBundle }]),
                 ...orderToEnv({
                   namespace: request.namespace,
                   secretName: request.secretName,

@@ -8,7 +8,13 @@
  *   other tools put on it are kept; only `tls.crt`, `tls.key` and kube-lego's own annotations change.
  * - Updates are guarded by resourceVersion and retried on conflict, so a concurrent edit is not lost.
  */
-import { CoreV1Api, NetworkingV1Api, type KubeConfig, type V1OwnerReference, type V1Secret } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  NetworkingV1Api,
+  type KubeConfig,
+  type V1OwnerReference,
+  type V1Secret,
+} from '@kubernetes/client-node';
 import { statusOf } from './kubernetes-cluster.ts';
 
 /** Annotations kube-lego sets on certificate Secrets. */
@@ -93,7 +99,8 @@ export class TlsSecretWriter {
         return { written: false, reason: `Ingress ${namespace}/${ingressName} was replaced (uid changed)` };
       }
     } catch (error) {
-      if (statusOf(error) === 404) return { written: false, reason: `Ingress ${namespace}/${ingressName} was deleted` };
+      if (statusOf(error) === 404)
+        return { written: false, reason: `Ingress ${namespace}/${ingressName} was deleted` };
       throw error;
     }
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt += 1) {
@@ -117,6 +124,8 @@ export class TlsSecretWriter {
         if (statusOf(error) !== 409) throw error;
       }
     }
-    throw new Error(`Secret ${namespace}/${secretName} kept changing: gave up after ${MAX_CONFLICT_RETRIES} conflicts`);
+    throw new Error(
+      `Secret ${namespace}/${secretName} kept changing: gave up after ${MAX_CONFLICT_RETRIES} conflicts`,
+    );
   }
 }

@@ -68,7 +68,26 @@ export interface RunResult {
 export interface RecordedError {
   activityId: string;
   activityName: string;
+  /** The implementation that failed, e.g. `selfCheck`. */
+  implementation: string;
   message: string;
+}
+
+/** Result fields whose names suggest key material; never logged. */
+const SECRET_FIELD = /key|secret|token|password|pem|authorization/i;
+
+/**
+ * What of a task's result goes into a log line: its top-level strings, numbers and booleans, except fields
+ * whose names suggest key material. Results may hold clients, servers and keys; none of that is logged.
+ */
+export function loggableResult(result: object): Record<string, string | number | boolean> {
+  const fields: Record<string, string | number | boolean> = {};
+  for (const [name, value] of Object.entries(result)) {
+    if (SECRET_FIELD.test(name)) continue;
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+      fields[name] = value;
+  }
+  return fields;
 }
 
 interface ActivityApi {
@@ -223,7 +242,7 @@ export class ProcessRunner<Services, Token> {
                     activity: activity.id,
                     implementation: name,
                     durationMs: performance.now() - started,
-                    outcome: value,
+                    outcome: loggableResult(value),
                   },
                   `${activityInfo.name}: done`,
                 );
@@ -233,6 +252,7 @@ export class ProcessRunner<Services, Token> {
                 const recorded: RecordedError = {
                   activityId: activityInfo.id,
                   activityName: activityInfo.name,
+                  implementation: name,
                   message: failure.message,
                 };
                 output.error = recorded;

@@ -37,6 +37,13 @@ const VARIABLES = [
   'LEGO_EXPONENTIAL_BACKOFF_MAX_MULTIPLIER',
   'LEGO_JOB_IMAGE',
   'LEGO_JOB_TTL',
+  'LEGO_KEY_TYPE',
+  'LEGO_ACME_PROFILE',
+  'LEGO_SELF_CHECK',
+  'LEGO_SELF_CHECK_PORT',
+  'LEGO_SELF_CHECK_DNS',
+  'LEGO_CA_BUNDLE',
+  'LEGO_HTTP01_PORT',
 ];
 
 /**
@@ -71,6 +78,13 @@ const DEFAULTS: Config = {
   backoffMultiplier: 2,
   jobImage: 'kube-lego/kube-lego:0.1.0',
   jobTtlSeconds: 3600,
+  http01Port: 8080,
+  keyType: 'rsa',
+  acmeProfile: undefined,
+  selfCheck: true,
+  selfCheckPort: 80,
+  selfCheckDns: undefined,
+  caBundle: undefined,
 };
 
 /** parseConfig's error for env, or a failure when it does not throw. */
@@ -184,6 +198,16 @@ describe('parseConfig good values', () => {
     [{ LEGO_JOB_IMAGE: 'registry.example/lego:dev' }, { jobImage: 'registry.example/lego:dev' }],
     [{ LEGO_JOB_TTL: '10m' }, { jobTtlSeconds: 600 }],
     [{ LEGO_JOB_TTL: '0' }, { jobTtlSeconds: 0 }],
+    [{ LEGO_KEY_TYPE: 'ECDSA' }, { keyType: 'ecdsa' }],
+    [{ LEGO_HTTP01_PORT: '5002' }, { http01Port: 5002 }],
+    [{ LEGO_ACME_PROFILE: 'tlsserver' }, { acmeProfile: 'tlsserver' }],
+    [{ LEGO_SELF_CHECK: 'false' }, { selfCheck: false }],
+    [{ LEGO_SELF_CHECK_PORT: '5002' }, { selfCheckPort: 5002 }],
+    [{ LEGO_SELF_CHECK_DNS: '127.0.0.1:8053, 10.0.0.10' }, { selfCheckDns: ['127.0.0.1:8053', '10.0.0.10'] }],
+    [
+      { LEGO_CA_BUNDLE: '-----BEGIN CERTIFICATE-----\nMII\n-----END CERTIFICATE-----' },
+      { caBundle: '-----BEGIN CERTIFICATE-----\nMII\n-----END CERTIFICATE-----' },
+    ],
   ];
   for (const [env, expected] of table) {
     it(`reads ${JSON.stringify(env)}`, () => {
@@ -337,6 +361,24 @@ describe('parseConfig bad values', () => {
       'LEGO_EXPONENTIAL_BACKOFF_MAX_MULTIPLIER="0.9" is not valid: expected a number of at least 1.0',
     ],
     [{ LEGO_JOB_TTL: '1 hour' }, `LEGO_JOB_TTL="1 hour" is not valid: expected ${goDuration}`],
+    [
+      { LEGO_HTTP01_PORT: '70000' },
+      'LEGO_HTTP01_PORT="70000" is not valid: expected a whole number from 1 to 65535',
+    ],
+    [{ LEGO_KEY_TYPE: 'dsa' }, 'LEGO_KEY_TYPE="dsa" is not valid: expected one of rsa, ecdsa'],
+    [{ LEGO_SELF_CHECK: 'no' }, 'LEGO_SELF_CHECK="no" is not valid: expected one of true, false'],
+    [
+      { LEGO_SELF_CHECK_PORT: '0' },
+      'LEGO_SELF_CHECK_PORT="0" is not valid: expected a whole number from 1 to 65535',
+    ],
+    [
+      { LEGO_SELF_CHECK_DNS: 'dns.example' },
+      'LEGO_SELF_CHECK_DNS="dns.example" is not valid: expected a comma-separated list of DNS server addresses such as 10.0.0.10:53',
+    ],
+    [
+      { LEGO_CA_BUNDLE: '/etc/ssl/ca.pem' },
+      'LEGO_CA_BUNDLE="/etc/ssl/ca.pem" is not valid: expected PEM certificates (-----BEGIN CERTIFICATE-----)',
+    ],
   ];
   for (const [env, message] of table) {
     it(`refuses ${JSON.stringify(env)}`, () => {
@@ -356,7 +398,13 @@ describe('parseConfig bad values', () => {
   });
 
   it('has a bad-value row for every variable that is checked', () => {
-    const unchecked = ['LEGO_POD_IP', 'LEGO_KUBE_ANNOTATION', 'LEGO_WATCH_NAMESPACE', 'LEGO_JOB_IMAGE'];
+    const unchecked = [
+      'LEGO_POD_IP',
+      'LEGO_KUBE_ANNOTATION',
+      'LEGO_WATCH_NAMESPACE',
+      'LEGO_JOB_IMAGE',
+      'LEGO_ACME_PROFILE',
+    ];
     const covered = new Set(table.map(([, message]) => message.slice(0, message.indexOf('='))));
     assert.deepEqual(
       VARIABLES.filter((variable) => !covered.has(variable) && !unchecked.includes(variable)),

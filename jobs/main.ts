@@ -1,0 +1,54 @@
+/**
+ * Entry point of the issuance Job (`node jobs/main.ts`), started by the operator's "Launch issuance Job":
+ * issues the certificate of the order in `LEGO_CERT_*`, writes it to its Secret, and reports the outcome as
+ * its termination message and exit status (0 issued, 1 not issued, 2 misconfigured).
+ */
+import { writeFile } from 'node:fs/promises';
+import { ConfigError, parseConfig } from '../src/config.ts';
+import { orderFromEnv } from '../src/issuance/job-contract.ts';
+import { kubeConfig } from '../src/kube/connect.ts';
+import { SecretAccountStore } from '../src/kube/secret-account-store.ts';
+import { TlsSecretWriter } from '../src/kube/tls-secret-writer.ts';
+import { createLogger } from '../src/log.ts';
+import { issueCertificate } from './issue-certificate.ts';
+
+/** Where the kubelet reads the termination message (a container's `terminationMessagePath`). */
+const TERMINATION_MESSAGE_PATH = process.env.TERMINATION_MESSAGE_PATH || '/dev/termination-log';
+
+async function main(): Promise<number> {
+  const config = parseConfig(process.env);
+  const order = orderFromEnv(process.env);
+  const podIp = process.env.POD_IP?.trim();
+  if (!podIp) throw new ConfigError('POD_IP', '', "the pod's IP, from the downward API (status.podIP)");
+  const log = createLogger({ level: config.logLevel, type: config.logType }).child({
+    process: 'issue-certificate',
+    certificate: `${order.namespace}/${order.secretName}`,
+  });
+  const kube = kubeConfig(config.kubeApiUrl);
+  const result = await issueCertificate(
+    order,
+    {
+      config,
+      podIp,
+      accountStore: new SecretAccountStore(kube, config.namespace, config.secretName),
+      secrets: new TlsSecretWriter(kube),
+      terminationMessagePath: TERMINATION_MESSAGE_PATH,
+    },
+    log,
+  );
+  log.info({ end: result.end, durationMs: Math.round(result.durationMs) }, `issuance ${result.end}`);
+  return result.end === 'issued' ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`kube-lego issuance: ${message}\n`);
+    const reason = error instanceof ConfigError ? 'BadConfiguration' : 'IssuanceCrashed';
+    await writeFile(TERMINATION_MESSAGE_PATH, JSON.stringify({ succeeded: false, reason, message })).catch(
+      () => {},
+    );
+    process.exit(error instanceof ConfigError ? 2 : 1);
+  },
+);

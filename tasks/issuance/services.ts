@@ -1,0 +1,29 @@
+/** What the issue-certificate tasks share: the services the `jobs/` program gives every run, and the token. */
+import { writeFile } from 'node:fs/promises';
+import type { AccountStore } from '../../src/acme/account.ts';
+import type { Config } from '../../src/config.ts';
+import type { IssuanceOrder, IssuanceOutcome } from '../../src/issuance/job-contract.ts';
+import type { IssuedCertificate, WriteResult } from '../../src/kube/tls-secret-writer.ts';
+import type { TaskImplementation } from '../../src/process/runner.ts';
+
+/** The services of the issue-certificate process. */
+export interface IssuanceServices {
+  config: Config;
+  /** The pod's IP (`POD_IP`, downward API): where the challenge responder listens. */
+  podIp: string;
+  accountStore: AccountStore;
+  secrets: { write(certificate: IssuedCertificate): Promise<WriteResult> };
+  /** Where the outcome goes for the operator to read (`/dev/termination-log` in a pod). */
+  terminationMessagePath: string;
+}
+
+/** An issue-certificate token: the certificate the Job is to issue. */
+export type IssuanceToken = IssuanceOrder;
+
+/** A task of the issue-certificate process. */
+export type IssuanceTask = TaskImplementation<IssuanceServices, IssuanceToken>;
+
+/** Writes the outcome where the kubelet reads the termination message from. */
+export async function writeOutcome(path: string, outcome: IssuanceOutcome): Promise<void> {
+  await writeFile(path, JSON.stringify(outcome));
+}

@@ -1,0 +1,25 @@
+/**
+ * Write Secret: the certificate and key into the entry's `kubernetes.io/tls` Secret, owned by the Ingress;
+ * nothing is written when the Ingress was deleted or replaced meanwhile (src/kube/tls-secret-writer.ts).
+ */
+import type { IssuedChain } from '../../src/acme/order.ts';
+import type { IssuanceTask } from './services.ts';
+
+/** The `writeSecret` implementation. */
+export const writeSecret: IssuanceTask = async ({ token, services, output, log }) => {
+  const { chain, keyPem } = output.finalizeOrder as { chain: IssuedChain; keyPem: string };
+  const result = await services.secrets.write({
+    namespace: token.namespace,
+    secretName: token.secretName,
+    ingressName: token.ingressName,
+    ingressUid: token.ingressUid,
+    hosts: token.hosts,
+    chainPem: chain.chainPem,
+    keyPem,
+    issuerUrl: services.config.url,
+    notAfter: chain.notAfter,
+  });
+  if (!result.written) throw new Error(`nothing written: ${result.reason}`);
+  log.info({ secret: `${token.namespace}/${token.secretName}`, created: result.created }, 'Secret written');
+  return { created: result.created };
+};
