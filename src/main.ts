@@ -8,6 +8,12 @@ import { ConfigError, parseConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { kubeConfig } from './kube/connect.ts';
 import { KubernetesCluster } from './kube/kubernetes-cluster.ts';
+import {
+  PermissionError,
+  describePermission,
+  missingPermissions,
+  requiredPermissions,
+} from './kube/permissions.ts';
 import { watchIngresses } from './kube/ingress-watch.ts';
 import { startHealthServer } from './health.ts';
 import { DefinitionError, loadDefinition } from './process/definition.ts';
@@ -28,6 +34,20 @@ async function main(): Promise<void> {
     new Set(Object.keys(lifecycleTasks)),
   );
   const kube = kubeConfig(config.kubeApiUrl);
+  const missing = await missingPermissions(kube, requiredPermissions(config));
+  for (const permission of missing) {
+    log.error(
+      { permission: describePermission(permission) },
+      `missing permission: ${describePermission(permission)} (${permission.why})`,
+    );
+  }
+  if (missing.length > 0) {
+    throw new ConfigError(
+      'RBAC',
+      `${missing.length} permissions missing`,
+      'the rules of manifests/install.yml',
+    );
+  }
   let connected = false;
   let synced = false;
   const operator = new Operator({
@@ -73,7 +93,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof DefinitionError) {
+  if (error instanceof ConfigError || error instanceof DefinitionError || error instanceof PermissionError) {
     process.stderr.write(`kube-lego: ${error.message}\n`);
     process.exit(2);
   }

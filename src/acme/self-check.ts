@@ -13,7 +13,7 @@
 import { Resolver } from 'node:dns/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import { CHALLENGE_PATH } from './challenge-responder.ts';
 import { AcmeError, messageOf } from './errors.ts';
 
@@ -185,7 +185,9 @@ export async function probe(
     const via = redirects === 0 ? '' : `(redirected to ${url.href}) `;
     let addresses: string[];
     try {
-      addresses = await options.resolve(url.hostname.replace(/^\[|\]$/g, ''));
+      const name = url.hostname.replace(/^\[|\]$/g, '');
+      // A redirect may name an address; a name is resolved as the CA resolves it.
+      addresses = isIP(name) ? [name] : await options.resolve(name);
     } catch (error) {
       return fail(`${via}failed: resolving ${url.hostname}: ${describeError(error)}`);
     }
