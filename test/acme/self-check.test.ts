@@ -250,3 +250,22 @@ test('an aborted signal stops the retries', async () => {
   );
   assert.ok(Date.now() - started < 1_000);
 });
+
+test('a redirect to an IP address connects to it without asking DNS', async (t) => {
+  responder.set('to-ip', 'to-ip.thumb');
+  t.after(() => responder.remove('to-ip'));
+  const redirector = await serve(t, (req, res) => {
+    res.writeHead(307, { location: `http://127.0.0.1:${port}${req.url}` });
+    res.end();
+  });
+  const asked: string[] = [];
+  await selfCheck([{ host: 'ip.test', token: 'to-ip', keyAuthorization: 'to-ip.thumb' }], {
+    port: redirector,
+    resolve: async (host) => {
+      asked.push(host);
+      return ['127.0.0.1'];
+    },
+    backoff: quick,
+  });
+  assert.deepEqual(asked, ['ip.test']);
+});

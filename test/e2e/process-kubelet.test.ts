@@ -42,9 +42,12 @@ before(async () => {
 });
 
 after(async () => {
-  await kubelet?.stop();
-  await controlPlane?.stop();
-  if (logDir) await rm(logDir, { recursive: true, force: true });
+  try {
+    await kubelet?.stop();
+  } finally {
+    await controlPlane?.stop();
+    if (logDir) await rm(logDir, { recursive: true, force: true });
+  }
 });
 
 function workload(args: string[], extra: Partial<V1Container> = {}): V1Container {
@@ -340,7 +343,8 @@ describe('process kubelet', () => {
       });
       const waiting = await eventually('ErrImagePull', async () => {
         const pod = await core.readNamespacedPod({ name: 'unknown-image', namespace });
-        return pod.status?.containerStatuses?.[0]?.state?.waiting;
+        const state = pod.status?.containerStatuses?.[0]?.state?.waiting;
+        return state?.reason === 'ContainerCreating' ? undefined : state;
       });
       assert.equal(waiting.reason, 'ErrImagePull');
       const pod = await core.readNamespacedPod({ name: 'unknown-image', namespace });

@@ -167,6 +167,7 @@ export class PodWorker {
   #dirty = false;
   #reporting?: Promise<void>;
   #gone = false;
+  #running?: Promise<void>;
 
   constructor(pod: V1Pod, host: PodHost, dir: string, ip: string, ownsIP: boolean) {
     this.#pod = pod;
@@ -217,7 +218,9 @@ export class PodWorker {
 
   /** Sets the pod up and starts its containers; returns at once, the work goes on in the background. */
   start(): void {
-    void this.#run().catch((error: unknown) => this.#host.log(`pod ${this.#label}: ${String(error)}`));
+    this.#running = this.#run().catch((error: unknown) =>
+      this.#host.log(`pod ${this.#label}: ${String(error)}`),
+    );
   }
 
   /** Takes a newer version of the pod object; a deletion timestamp stops the pod and deletes the object. */
@@ -256,6 +259,8 @@ export class PodWorker {
     }, graceMs);
     await Promise.all(running.map((run) => run.exited));
     clearTimeout(timer);
+    // Let set-up in flight (volumes being written, a container being prepared) notice the stop.
+    await Promise.race([this.#running, sleep(1500)]);
     for (const run of [...this.#inits, ...this.#mains]) {
       if ('waiting' in run.state) {
         run.state = {

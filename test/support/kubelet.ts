@@ -509,7 +509,7 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
       await Promise.all([...workers.values()].map((worker) => (worker.forget(), worker.kill(2000))));
       workers.clear();
       await new Promise<void>((resolve) => logStream.end(resolve));
-      await rm(podsRoot, { recursive: true, force: true });
+      await rm(podsRoot, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     },
   };
 }

@@ -18,7 +18,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { AuthenticationV1Api, KubeConfig } from '@kubernetes/client-node';
 
 const [mode = '', ...args] = process.argv.slice(2);
 
@@ -43,14 +42,14 @@ switch (mode) {
     terminate(readFileSync(join(process.env[args[0] ?? ''] ?? '/nonexistent', args[1] ?? ''), 'utf8'));
     break;
   case 'whoami': {
+    // Imported here only: loading the client takes a while, and only this mode needs it.
+    const { AuthenticationV1Api, KubeConfig } = await import('@kubernetes/client-node');
     const config = new KubeConfig();
     if (args[0] === 'cluster') config.loadFromCluster(process.env.KUBELET_ROOT);
     else config.loadFromDefault();
-    const review = await config
-      .makeApiClient(AuthenticationV1Api)
-      .createSelfSubjectReview({
-        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
-      });
+    const review = await config.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+    });
     terminate(review.status?.userInfo?.username ?? '');
     break;
   }
