@@ -15,6 +15,29 @@ import { parseCycle, type Cycle } from '../duration.ts';
 /** The moddle schemas a diagram is read with: BPMN plus Camunda's extensions. */
 export const moddleOptions = { camunda: camundaSchema };
 
+const kCounters = Symbol.for('counters');
+
+/**
+ * A sequence flow that does not propagate a discard. bpmn-elements runs "dead path elimination": every
+ * element behind a flow a gateway did not take goes through a full discard run, which on the lifecycle
+ * diagram's valid path was 16 discard runs for 6 real ones, most of a run's cost (docs/architecture.md).
+ * Only joins of parallel and inclusive gateways need those discards, and diagrams with such joins are
+ * refused at load (below), so the discard is only counted.
+ */
+function QuietSequenceFlow(this: Record<symbol, { discard: number }>, ...args: unknown[]) {
+  (Elements.SequenceFlow as unknown as (...a: unknown[]) => void).apply(this, args);
+}
+QuietSequenceFlow.prototype = Object.create(
+  (Elements.SequenceFlow as unknown as { prototype: object }).prototype,
+);
+QuietSequenceFlow.prototype.constructor = QuietSequenceFlow;
+QuietSequenceFlow.prototype.discard = function discard(this: Record<symbol, { discard: number }>) {
+  this[kCounters]!.discard += 1;
+};
+
+/** Element types that replace bpmn-elements' own; pass them to every Engine that recovers a state too. */
+export const elementOverrides = { SequenceFlow: QuietSequenceFlow };
+
 /** A diagram that cannot run; the message names the element and the fix. */
 export class DefinitionError extends Error {
   constructor(message: string) {
@@ -37,10 +60,12 @@ export interface ProcessDefinition {
   /** bpmn-engine's serialized context: parsed once, given to every Engine. */
   sourceContext: ReturnType<typeof serializer>;
   serviceTasks: BoundServiceTask[];
-  /** The bpmn:message id the message start event listens for, if there is one. */
-  startMessageId: string | undefined;
-  /** Ids of timer start events, whose timers the host drives. */
-  timerStartIds: string[];
+  /** Id of the start event a message run starts at (the first message start event), if any. */
+  messageStartId: string | undefined;
+  /** Id of the start event a periodic run starts at (the first timer start event), if any. */
+  timerStartId: string | undefined;
+  /** Ids of all start events. */
+  startIds: string[];
   /** The cycle of the first timer start event, as written in the diagram. */
   timerCycle: Cycle | undefined;
 }
@@ -81,7 +106,10 @@ export async function loadDefinition(
       throw new DefinitionError(`${name}: ${warning.message}`);
     }
   }
-  const sourceContext = serializer(parsed, TypeResolver(Elements));
+  const sourceContext = serializer(
+    parsed,
+    TypeResolver({ ...Elements, ...elementOverrides } as unknown as typeof Elements),
+  );
   if (sourceContext.getExecutableProcesses().length !== 1) {
     throw new DefinitionError(`${name}: expected exactly one executable process (isExecutable="true")`);
   }
@@ -104,24 +132,23 @@ export async function loadDefinition(
     }
     serviceTasks.push({ id: activity.id, name: activity.name ?? activity.id, implementation });
   }
+  for (const activity of activities) {
+    if (activity.type !== 'bpmn:ParallelGateway' && activity.type !== 'bpmn:InclusiveGateway') continue;
+    const incoming = sourceContext.getInboundSequenceFlows(activity.id).length;
+    if (incoming > 1) {
+      throw new DefinitionError(
+        `${name}: gateway "${activity.name ?? activity.id}" (id ${activity.id}) joins ${incoming} flows: joining parallel or inclusive gateways are not supported (see docs/architecture.md); use an exclusive gateway to merge`,
+      );
+    }
+  }
   const startEvents = activities.filter((activity) => activity.type === 'bpmn:StartEvent');
-  const messageStart = startEvents
-    .flatMap((event) => event.behaviour.eventDefinitions ?? [])
-    .find((definition) => definition.type === 'bpmn:MessageEventDefinition');
-  const messageRef = messageStart?.behaviour?.messageRef as { id?: string } | undefined;
-  const timerStartIds = startEvents
-    .filter((event) =>
-      (event.behaviour.eventDefinitions ?? []).some(
-        (definition) => definition.type === 'bpmn:TimerEventDefinition',
-      ),
-    )
-    .map((event) => event.id);
+  const hasDefinition = (event: Element, type: string) =>
+    (event.behaviour.eventDefinitions ?? []).some((definition) => definition.type === type);
+  const messageStartId = startEvents.find((event) => hasDefinition(event, 'bpmn:MessageEventDefinition'))?.id;
+  const timerStartId = startEvents.find((event) => hasDefinition(event, 'bpmn:TimerEventDefinition'))?.id;
   const timer = sourceContext
     .getTimers()
-    .find(
-      (candidate) =>
-        timerStartIds.includes(candidate.parent?.id ?? '') && candidate.timer.timerType === 'timeCycle',
-    );
+    .find((candidate) => candidate.parent?.id === timerStartId && candidate.timer.timerType === 'timeCycle');
   let timerCycle: Cycle | undefined;
   if (timer !== undefined) {
     timerCycle = parseCycle(String(timer.timer.value));
@@ -131,5 +158,13 @@ export async function loadDefinition(
       );
     }
   }
-  return { name, sourceContext, serviceTasks, startMessageId: messageRef?.id, timerStartIds, timerCycle };
+  return {
+    name,
+    sourceContext,
+    serviceTasks,
+    messageStartId,
+    timerStartId,
+    startIds: startEvents.map((event) => event.id),
+    timerCycle,
+  };
 }

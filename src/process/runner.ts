@@ -6,15 +6,14 @@
  * runner also
  * - binds service tasks to tasks/ implementations (the Camunda `expression` form, see definition.ts),
  *   storing each result in `environment.output.<implementation>` for the gateways to read;
- * - drives the timer start event itself: a periodic run fires it at once, a message run never, so the
- *   diagram's timer says when the host starts runs, not how long a run waits;
+ * - starts each run at the start event of its trigger (message or timer), so the diagram's timer says when
+ *   the host starts runs, not how long a run waits;
  * - logs every activity (process, activity, key, outcome, duration).
  */
 import { EventEmitter } from 'node:events';
 import { Engine } from 'bpmn-engine';
-import * as Elements from 'bpmn-elements';
 import type { Logger } from '../log.ts';
-import { implementationName, type ProcessDefinition } from './definition.ts';
+import { elementOverrides, implementationName, type ProcessDefinition } from './definition.ts';
 
 /** What a run offers a task besides the token. */
 export interface RunHandle {
@@ -99,6 +98,9 @@ interface ActivityApi {
 
 let runCounter = 0;
 
+const kFlags = Symbol.for('flags');
+const kEventDefinitions = Symbol.for('eventDefinitions');
+
 const ignore = () => undefined;
 /**
  * bpmn-engine's default logger creates a `debug` instance (with a TTY check) for every element of every
@@ -163,18 +165,18 @@ export class ProcessRunner<Services, Token> {
       sourceContext: this.definition.sourceContext,
       Logger: silentEngineLogger,
       variables: { token: request.token },
-      timers: this.#timersFor(request.start),
-      // The binder only rewires service tasks as they load; it returns no per-activity extension object.
-      extensions: { kubeLegoServices: this.#serviceBinder(request.token, output, handle, log) as never },
+      elements: elementOverrides,
+      // Both extensions only rewire activities as they load; they return no per-activity extension object.
+      extensions: {
+        kubeLegoStart: this.#startSelector(request.start) as never,
+        kubeLegoServices: this.#serviceBinder(request.token, output, handle, log) as never,
+      },
     });
     const entry = { engine, abort };
     this.#engines.add(entry);
     try {
       const ended = engine.waitFor('end');
-      const execution = await engine.execute({ listener, settings: { enableDummyService: false } });
-      if (request.start === 'message' && this.definition.startMessageId !== undefined) {
-        execution.signal({ id: this.definition.startMessageId });
-      }
+      await engine.execute({ listener, settings: { enableDummyService: false } });
       await ended;
     } catch (failure) {
       error = (failure as Error).message;
@@ -200,20 +202,36 @@ export class ProcessRunner<Services, Token> {
     await Promise.all(entries.map(({ engine }) => engine.stop()));
   }
 
-  /** Per-run Timers (never shared between engines): timer start events fire at once or never. */
-  #timersFor(start: StartKind): Elements.Timers {
-    const timers = new Elements.Timers();
-    const timerStarts = new Set(this.definition.timerStartIds);
-    const fireAtOnce = {
-      setTimeout: (callback: () => void) => setImmediate(callback),
-      clearTimeout: clearImmediate,
+  /**
+   * The bpmn-engine extension that starts the run at one start event: the message start for a message run,
+   * the timer start for a periodic one, every start event for a plain run. bpmn-engine would otherwise start
+   * all start events, let the first to fire win, and "shake" every path from the others to discard them
+   * later: two thirds of a run's cost (docs/architecture.md). The chosen start event loses its event
+   * definition so it completes at once (the host has already decided that its message came or its timer
+   * fired); the others are no start events for this run. Both flags are bpmn-elements' registered symbols.
+   */
+  #startSelector(start: StartKind) {
+    const chosen =
+      start === 'message'
+        ? this.definition.messageStartId
+        : start === 'timer'
+          ? this.definition.timerStartId
+          : undefined;
+    if (start !== 'none' && chosen === undefined) {
+      throw new Error(`${this.definition.name} has no ${start} start event`);
+    }
+    return (activity: { type: string; id: string } & Record<symbol, unknown>) => {
+      if (activity.type !== 'bpmn:StartEvent' || chosen === undefined) return undefined;
+      if (activity.id === chosen) {
+        activity[kEventDefinitions] = undefined;
+        return undefined;
+      }
+      const flags = activity[kFlags] as { isStart: boolean } | undefined;
+      if (flags === undefined)
+        throw new Error('bpmn-elements no longer keeps Symbol.for("flags") on activities');
+      flags.isStart = false;
+      return undefined;
     };
-    const fireNever = { setTimeout: () => undefined, clearTimeout: () => undefined };
-    const startTimers = new Elements.Timers((start === 'timer' ? fireAtOnce : fireNever) as never);
-    const register = timers.register.bind(timers);
-    timers.register = (owner: { id?: string }) =>
-      owner?.id !== undefined && timerStarts.has(owner.id) ? startTimers.register(owner) : register(owner);
-    return timers;
   }
 
   /** The bpmn-engine extension that makes each service task call its tasks/ implementation. */

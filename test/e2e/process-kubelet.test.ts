@@ -11,6 +11,7 @@ import { BatchV1Api, CoreV1Api, type V1Container, type V1Job, type V1Pod } from 
 import { startControlPlane, type ControlPlane } from '../support/control-plane.ts';
 import { lookUpImage, startProcessKubelet, type ProcessKubelet } from '../support/kubelet.ts';
 import { expandReferences, parseQuantity, sanitizeMountPath } from '../support/kubelet-env.ts';
+import { loopbackOf } from '../support/kubelet-network.ts';
 import { createNamespace, eventually, isStatus, withDiagnostics } from '../support/kubelet-testing.ts';
 
 const FIXTURES = fileURLToPath(new URL('../support/kubelet-fixtures/', import.meta.url));
@@ -213,6 +214,7 @@ describe('process kubelet', () => {
         'GREETING',
         'POD_IP',
         'KUBERNETES_SERVICE_HOST',
+        'KUBELET_POD_IP',
       ];
       const container = workload(['env', ...names], {
         env: [
@@ -237,7 +239,9 @@ describe('process kubelet', () => {
         return current.status?.phase === 'Succeeded' ? current : undefined;
       });
       const seen = JSON.parse(terminated(pod).message ?? '{}') as Record<string, string>;
-      const podIP = pod.status?.podIP;
+      // The API shows 10.244.X.Y (EndpointSlices refuse loopback); the process gets its twin 127.0.X.Y.
+      assert.match(pod.status?.podIP ?? '', /^10\.244\.\d+\.\d+$/);
+      const podIP = loopbackOf(pod.status?.podIP ?? '');
       assert.match(podIP ?? '', /^127\.0\.\d+\.\d+$/);
       assert.notEqual(podIP, '127.0.0.1');
       assert.deepEqual(seen, {
@@ -250,6 +254,7 @@ describe('process kubelet', () => {
         GREETING: 'hello env',
         POD_IP: podIP,
         KUBERNETES_SERVICE_HOST: '127.0.0.1',
+        KUBELET_POD_IP: pod.status?.podIP,
       });
       assert.equal(pod.status?.hostIP, '127.0.0.1');
     }));

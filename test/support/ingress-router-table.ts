@@ -107,9 +107,16 @@ function target(ingress: V1Ingress, backend: V1IngressBackend | undefined): Rout
  * the served `ingresses`, or undefined when none matches (a 404). A rule whose backend is not a Service
  * (`resource`) matches, but leads nowhere: undefined too.
  */
-export function findRoute(ingresses: readonly V1Ingress[], host: string, path: string): RouteTarget | undefined {
+export function findRoute(
+  ingresses: readonly V1Ingress[],
+  host: string,
+  path: string,
+): RouteTarget | undefined {
   const sorted = [...ingresses].sort(olderFirst);
-  const tiers: Record<'exact' | 'wildcard' | 'any', { ingress: V1Ingress; rule: NonNullable<NonNullable<V1Ingress['spec']>['rules']>[number] }[]> = {
+  const tiers: Record<
+    'exact' | 'wildcard' | 'any',
+    { ingress: V1Ingress; rule: NonNullable<NonNullable<V1Ingress['spec']>['rules']>[number] }[]
+  > = {
     exact: [],
     wildcard: [],
     any: [],

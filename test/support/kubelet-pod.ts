@@ -47,7 +47,10 @@ export interface ImageEntry {
   readonly cwd: string;
   /** Put before the container's `command` + `args` (the image's entrypoint, in effect). */
   readonly commandPrefix?: readonly string[];
-  /** Environment the image provides (as Dockerfile ENV), under the container's own `env`. */
+  /**
+   * Environment the image provides (as Dockerfile ENV), under the container's own `env`; `$(VAR)` in a
+   * value refers to the kubelet's variables, e.g. `{ TERMINATION_MESSAGE_PATH: '$(KUBELET_TERMINATION_LOG)' }`.
+   */
   readonly env?: Readonly<Record<string, string>>;
 }
 
@@ -151,7 +154,10 @@ export class PodWorker {
   #pod: V1Pod;
   readonly #host: PodHost;
   readonly #dir: string;
+  /** Where the pod's processes listen (127.0.X.Y). */
   readonly #ip: string;
+  /** The pod's IP as the API shows it (10.244.X.Y; see kubelet-network.ts). */
+  readonly #podIP: string;
   readonly #ownsIP: boolean;
   readonly #inits: Run[];
   readonly #mains: Run[];
@@ -169,11 +175,18 @@ export class PodWorker {
   #gone = false;
   #running?: Promise<void>;
 
-  constructor(pod: V1Pod, host: PodHost, dir: string, ip: string, ownsIP: boolean) {
+  constructor(
+    pod: V1Pod,
+    host: PodHost,
+    dir: string,
+    addresses: { readonly loopback: string; readonly podIP: string },
+    ownsIP: boolean,
+  ) {
     this.#pod = pod;
     this.#host = host;
     this.#dir = dir;
-    this.#ip = ip;
+    this.#ip = addresses.loopback;
+    this.#podIP = addresses.podIP;
     this.#ownsIP = ownsIP;
     const { namespace = '', name = '', uid = '' } = pod.metadata ?? {};
     const run = (spec: V1Container, init: boolean): Run => ({
@@ -191,11 +204,6 @@ export class PodWorker {
     this.#inits = (pod.spec?.initContainers ?? []).map((spec) => run(spec, true));
     this.#mains = (pod.spec?.containers ?? []).map((spec) => run(spec, false));
     this.#initialized = this.#inits.length === 0;
-  }
-
-  /** The pod's IP, 127.0.0.N. */
-  get ip(): string {
-    return this.#ip;
   }
 
   /** Log files of the pod's containers, init containers first. */
@@ -539,8 +547,8 @@ export class PodWorker {
       ...this.#host.baseEnv,
       HOME: containerDir,
       HOSTNAME: name,
-      ...image.env,
       POD_IP: this.#ip,
+      KUBELET_POD_IP: this.#podIP,
       POD_NAME: name,
       POD_NAMESPACE: namespace,
       NODE_NAME: this.#host.nodeName,
@@ -551,6 +559,10 @@ export class PodWorker {
       KUBELET_TERMINATION_LOG: terminationLog,
       ...mountEnv,
     };
+    // The image's env may refer to the kubelet's: TERMINATION_MESSAGE_PATH: '$(KUBELET_TERMINATION_LOG)'.
+    for (const [key, value] of Object.entries(image.env ?? {})) {
+      base[key] = expandReferences(value, (reference) => base[reference]);
+    }
     const source = this.#host.source(namespace);
     const env = await containerEnv(this.#pod, spec, this.#ip, source, base);
     const expand = (value: string) => expandReferences(value, (key) => env[key]);
@@ -695,8 +707,8 @@ export class PodWorker {
         conditions,
         hostIP: '127.0.0.1',
         hostIPs: [{ ip: '127.0.0.1' }],
-        podIP: this.#ip,
-        podIPs: [{ ip: this.#ip }],
+        podIP: this.#podIP,
+        podIPs: [{ ip: this.#podIP }],
         startTime: this.#startTime,
         ...(this.#inits.length
           ? { initContainerStatuses: this.#inits.map((run) => this.#containerStatus(run)) }

@@ -1,15 +1,18 @@
 /**
- * Readiness probes of the process kubelet: httpGet (to the pod IP unless `host` says otherwise), tcpSocket
- * and exec, one attempt each; only addresses in 127.0.0.0/8 are ever dialled.
+ * Readiness probes of the process kubelet: httpGet (to the pod's loopback address unless `host` says
+ * otherwise), tcpSocket and exec, one attempt each; only addresses in 127.0.0.0/8 are ever dialled (a
+ * `host` in the pod network is translated, see kubelet-network.ts).
  */
 import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { connect, isIPv4 } from 'node:net';
+import { connect } from 'node:net';
 import type { V1Container, V1Probe } from '@kubernetes/client-node';
+import { loopbackOf } from './kubelet-network.ts';
 
 /** How a probe runs a command for `exec`: the container's environment and working directory. */
 export interface ProbeTarget {
+  /** The pod's loopback address. */
   readonly podIP: string;
   readonly container: V1Container;
   readonly env: Readonly<Record<string, string>>;
@@ -23,18 +26,14 @@ function resolvePort(port: number | string, container: V1Container): number | un
   return container.ports?.find((candidate) => candidate.name === port)?.containerPort;
 }
 
-function loopback(host: string): boolean {
-  return isIPv4(host) && host.startsWith('127.');
-}
-
 /** One attempt of `probe`; true on success. Never throws. */
 export function probeOnce(probe: V1Probe, target: ProbeTarget): Promise<boolean> {
   const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
   if (probe.httpGet) {
     const get = probe.httpGet;
-    const host = get.host || target.podIP;
+    const host = get.host ? loopbackOf(get.host) : target.podIP;
     const port = resolvePort(get.port as number | string, target.container);
-    if (port === undefined || !loopback(host)) return Promise.resolve(false);
+    if (port === undefined || host === undefined) return Promise.resolve(false);
     const headers: Record<string, string> = { 'user-agent': 'kube-probe/1.37' };
     for (const header of get.httpHeaders ?? []) headers[header.name] = header.value;
     const https = get.scheme?.toUpperCase() === 'HTTPS';
@@ -61,9 +60,9 @@ export function probeOnce(probe: V1Probe, target: ProbeTarget): Promise<boolean>
     });
   }
   if (probe.tcpSocket) {
-    const host = probe.tcpSocket.host || target.podIP;
+    const host = probe.tcpSocket.host ? loopbackOf(probe.tcpSocket.host) : target.podIP;
     const port = resolvePort(probe.tcpSocket.port as number | string, target.container);
-    if (port === undefined || !loopback(host)) return Promise.resolve(false);
+    if (port === undefined || host === undefined) return Promise.resolve(false);
     return new Promise((resolve) => {
       const socket = connect({ host, port, timeout: timeoutMs });
       socket.on('connect', () => {

@@ -53,7 +53,9 @@ export function inform<T extends NamedObject>(
       async watch(resourceVersion, onWatchEvent, onDone) {
         const controller = await watch.watch(
           path,
-          { resourceVersion, allowWatchBookmarks: true },
+          // The server ends the watch after 20 s, before client-node's 30 s inactivity timeout would
+          // abort it as an error (bookmarks come only about once a minute); listWatch then resumes at once.
+          { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 20 },
           (type, object) => onWatchEvent(type, object),
           onDone,
         );

@@ -7,8 +7,13 @@
  * pods/binding subresource (there is no scheduler; pods with scheduling gates wait), and runs each Pod bound
  * to it (see kubelet-pod.ts for the life of a pod):
  *
- * - the Pod gets its own address 127.0.0.N (N from 2 up, unique among live pods; Linux routes all of
- *   127.0.0.0/8 to lo), reported as status.podIP; hostIP is 127.0.0.1; hostNetwork pods get 127.0.0.1;
+ * - the Pod gets its own loopback address 127.0.X.Y (from 127.0.0.2 up, unique among live pods; Linux
+ *   routes all of 127.0.0.0/8 to lo), where its processes listen, and reports it as status.podIP
+ *   10.244.X.Y, because the API server refuses loopback addresses in EndpointSlices: see
+ *   kubelet-network.ts. hostIP is 127.0.0.1; hostNetwork pods get 127.0.0.1 for both (and so cannot be
+ *   Service endpoints);
+ * - securityContext, resources and liveness/startup probes are not enforced: processes run as the user
+ *   running the tests, on the machine's file system;
  * - each container's image is looked up in `imageMap` (exact name, a `*` pattern, or the name without its
  *   tag), which gives the working directory, an optional command prefix (the entrypoint) and image env; the
  *   process is `commandPrefix + command + args` ($(VAR) expanded), run in its own process group, stdout and
@@ -27,7 +32,9 @@
  * | --- | --- |
  * | `PATH` | the directory of the node binary running the tests, `<cwd>/node_modules/.bin`, then this PATH |
  * | `HOME` | a directory of its own (so no ~/.kube/config of the machine is found) |
- * | `HOSTNAME`, `POD_NAME`, `POD_NAMESPACE`, `POD_IP`, `NODE_NAME` | as named (a container's own `env` wins) |
+ * | `HOSTNAME`, `POD_NAME`, `POD_NAMESPACE`, `NODE_NAME` | as named (a container's own `env` wins) |
+ * | `POD_IP` | the pod's loopback address 127.0.X.Y, to listen on; `fieldRef: status.podIP` gives the same |
+ * | `KUBELET_POD_IP` | the pod's IP as the API shows it, 10.244.X.Y (never dialled) |
  * | `KUBERNETES_SERVICE_HOST`, `KUBERNETES_SERVICE_PORT` | the API server's loopback address and port (never a ClusterIP) |
  * | `KUBELET_ROOT` | the container's root: mounts are at `$KUBELET_ROOT<mountPath>` |
  * | `KUBELET_MOUNT_<PATH>` | each mount's directory, `<PATH>` being the mountPath uppercased, runs of other characters `_`: `/etc/app-secret` → `KUBELET_MOUNT_ETC_APP_SECRET` |
@@ -39,7 +46,9 @@
  * So a client finds the API server as in a pod with `new KubeConfig().loadFromCluster(process.env.KUBELET_ROOT)`
  * (loadFromCluster prefixes /var/run/secrets/kubernetes.io/serviceaccount with its argument), or, unchanged,
  * with `loadFromDefault()` through KUBECONFIG; both authenticate as the pod's service account, so RBAC
- * applies. A server in a pod listens on `$POD_IP` (not 0.0.0.0, which other pods share).
+ * applies. A server in a pod listens on `$POD_IP` (not 0.0.0.0, which other pods share). A program that
+ * writes its termination message to a fixed path can be pointed at the kubelet's file through the image
+ * env: `env: { TERMINATION_MESSAGE_PATH: '$(KUBELET_TERMINATION_LOG)' }`.
  */
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { access, mkdtemp, rm } from 'node:fs/promises';
@@ -55,6 +64,7 @@ import {
 } from '@kubernetes/client-node';
 import type { ConfigSource } from './kubelet-env.ts';
 import { PodWorker, type ImageEntry, type PodHost } from './kubelet-pod.ts';
+import { podIPOf } from './kubelet-network.ts';
 import { inform, type Informer } from './kubelet-watch.ts';
 
 export type { ImageEntry } from './kubelet-pod.ts';
@@ -398,6 +408,7 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
     const { namespace = '', name = '', uid = '' } = pod.metadata ?? {};
     const hostNetwork = pod.spec?.hostNetwork === true;
     const ip = hostNetwork ? '127.0.0.1' : pool.take();
+    const addresses = { loopback: ip, podIP: hostNetwork ? ip : podIPOf(ip) };
     const dir = join(podsRoot, `${namespace}_${name}_${uid.slice(0, 8)}`);
     const cwdBins: string[] = [];
     for (const container of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
@@ -414,10 +425,10 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
         cwdBins.push(candidate);
       }
     }
-    const worker = new PodWorker(pod, host(cwdBins), dir, ip, !hostNetwork);
+    const worker = new PodWorker(pod, host(cwdBins), dir, addresses, !hostNetwork);
     workers.set(uid, worker);
     logFiles.set(`${namespace}/${name}`, worker.logFiles);
-    log(`pod ${namespace}/${name}: starting on ${ip}`);
+    log(`pod ${namespace}/${name}: starting on ${ip} (pod IP ${addresses.podIP})`);
     worker.start();
     const latest = pods?.store.get(`${namespace}/${name}`);
     if (latest?.metadata?.uid === uid) {

@@ -94,4 +94,15 @@ describe('edited lifecycle diagram', () => {
     assert.ok(result.path.includes('Task_Announce'));
     assert.equal(cluster.events.filter((event) => event.reason === 'CertificateIssued').length, 2);
   });
+
+  it('refuses a joining parallel gateway, naming it', async () => {
+    const xml = (await lifecycleXml()).replace(
+      '<bpmn:serviceTask id="Task_RecordFailure"',
+      '<bpmn:parallelGateway id="Gateway_Join" name="Join"><bpmn:incoming>Flow_A</bpmn:incoming><bpmn:incoming>Flow_B</bpmn:incoming></bpmn:parallelGateway>\n' +
+        '<bpmn:startEvent id="Start_A"><bpmn:outgoing>Flow_A</bpmn:outgoing></bpmn:startEvent><bpmn:startEvent id="Start_B"><bpmn:outgoing>Flow_B</bpmn:outgoing></bpmn:startEvent>\n' +
+        '<bpmn:sequenceFlow id="Flow_A" sourceRef="Start_A" targetRef="Gateway_Join" /><bpmn:sequenceFlow id="Flow_B" sourceRef="Start_B" targetRef="Gateway_Join" />\n' +
+        '<bpmn:serviceTask id="Task_RecordFailure"',
+    );
+    await assert.rejects(lifecycleHarness(xml), /gateway "Join" \(id Gateway_Join\) joins 2 flows/);
+  });
 });

@@ -1,0 +1,97 @@
+/**
+ * The process host's cost: host + engine time per token for a certificate that is valid (no Job), and the
+ * operator's heap after a periodic check of 10,000 annotated Ingresses with valid certificates.
+ * Targets: at most 3 ms per token, at most 150 MB of heap. Run with `--expose-gc` (npm run bench does).
+ */
+import type { V1Ingress } from '@kubernetes/client-node';
+import { Subject } from 'rxjs';
+import { parseConfig } from '../src/config.ts';
+import type { WatchEvent } from '../src/kube/list-watch.ts';
+import { createLogger } from '../src/log.ts';
+import { Operator } from '../src/operator.ts';
+import { loadDefinition } from '../src/process/definition.ts';
+import { systemClock } from '../src/process/schedule.ts';
+import { lifecycleTasks } from '../tasks/index.ts';
+import { testCertificate } from '../test/support/certificates.ts';
+import { FakeCluster } from '../test/unit/fake-cluster.ts';
+import { lifecycleXml } from '../test/unit/lifecycle-harness.ts';
+
+const DAY = 86_400_000;
+const MiB = 1024 * 1024;
+
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** Builds an operator over the in-memory cluster with `count` annotated Ingresses holding valid certificates. */
+async function operatorWith(count: number) {
+  const cluster = new FakeCluster();
+  const pair = testCertificate({
+    hosts: ['shop.test'],
+    notBefore: new Date(Date.now() - DAY),
+    notAfter: new Date(Date.now() + 80 * DAY),
+  });
+  const events = new Subject<WatchEvent<V1Ingress>>();
+  const definition = await loadDefinition(
+    await lifecycleXml(),
+    'certificate-lifecycle',
+    new Set(Object.keys(lifecycleTasks)),
+  );
+  const operator = new Operator({
+    config: parseConfig({ LEGO_CHECK_INTERVAL: '24h' }),
+    log: createLogger({ level: 'warn', type: 'json' }),
+    cluster,
+    ingressEvents: events,
+    definition,
+    clock: systemClock,
+  });
+  operator.start();
+  for (let index = 0; index < count; index += 1) {
+    const namespace = `ns-${index}`;
+    cluster.secrets.set(`${namespace}/shop-tls`, { 'tls.crt': pair.crt, 'tls.key': pair.key });
+    events.next({
+      type: 'ADDED',
+      object: {
+        metadata: {
+          name: 'shop',
+          namespace,
+          uid: `uid-${index}`,
+          resourceVersion: '1',
+          annotations: { 'kubernetes.io/tls-acme': 'true' },
+        },
+        spec: { tls: [{ secretName: 'shop-tls', hosts: ['shop.test'] }] },
+      },
+    });
+  }
+  await operator.idle();
+  return { operator, cluster };
+}
+
+/** Prints the figures; returns them. */
+export async function benchEngine(ingresses = 10_000): Promise<Record<string, number>> {
+  const { operator, cluster } = await operatorWith(ingresses);
+  if (cluster.launches.length > 0) throw new Error('a valid certificate launched a Job');
+  gc();
+  const cpuBefore = process.cpuUsage();
+  const wallBefore = performance.now();
+  operator.periodicCheck();
+  await operator.idle();
+  const wallMs = performance.now() - wallBefore;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMsPerToken = (cpu.user + cpu.system) / 1000 / ingresses;
+  gc();
+  const heapMiB = process.memoryUsage().heapUsed / MiB;
+  await operator.stop();
+  console.log(
+    `engine, valid certificate: ${(wallMs / ingresses).toFixed(2)} ms wall, ${cpuMsPerToken.toFixed(2)} ms CPU per token ` +
+      `(periodic check of ${ingresses} Ingresses in ${(wallMs / 1000).toFixed(1)} s)`,
+  );
+  console.log(`engine, heap after the periodic check of ${ingresses} Ingresses: ${heapMiB.toFixed(1)} MiB`);
+  return {
+    engine_ms_per_token: wallMs / ingresses,
+    engine_cpu_ms_per_token: cpuMsPerToken,
+    engine_heap_mib: heapMiB,
+  };
+}
+
+if (import.meta.main) await benchEngine(Number(process.argv[2] ?? 10_000));
