@@ -68,7 +68,7 @@ async function main(): Promise<void> {
         ),
     }),
   });
-  const health = await startHealthServer(config.port, '0.0.0.0', {
+  const health = await startHealthServer(config.port, config.podIp ?? '0.0.0.0', {
     watchConnected: () => connected,
     synced: () => synced,
   });

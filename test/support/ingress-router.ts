@@ -90,6 +90,11 @@ function forwardable(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   );
 }
 
+/** `text` as a header value may carry it: arrows as `->`, anything else outside printable ASCII as `?`. */
+function headerSafe(text: string): string {
+  return text.replaceAll('→', '->').replace(/[^\x20-\x7e]/g, '?');
+}
+
 /** Starts the router; resolves once it listens and has listed Ingresses, Services and EndpointSlices. */
 export async function startIngressRouter(options: IngressRouterOptions): Promise<IngressRouter> {
   const config = options.kubeConfig;
@@ -189,7 +194,7 @@ export async function startIngressRouter(options: IngressRouterOptions): Promise
       log(`${summary} → ${decision.status} ${decision.reason}`);
       response.writeHead(decision.status, {
         'content-type': 'text/plain',
-        'x-ingress-router': decision.reason,
+        'x-ingress-router': headerSafe(decision.reason),
       });
       response.end(`${decision.reason}\n`);
       return;
@@ -214,7 +219,7 @@ export async function startIngressRouter(options: IngressRouterOptions): Promise
         log(`${summary} → ${via} ${answer.statusCode}`);
         response.writeHead(answer.statusCode ?? 502, answer.statusMessage, {
           ...forwardable(answer.headers),
-          'x-ingress-router': via,
+          'x-ingress-router': headerSafe(via),
         });
         answer.pipe(response);
       },
@@ -224,7 +229,7 @@ export async function startIngressRouter(options: IngressRouterOptions): Promise
       if (!response.headersSent) {
         response.writeHead(502, {
           'content-type': 'text/plain',
-          'x-ingress-router': `${via}: ${error.message}`,
+          'x-ingress-router': headerSafe(`${via}: ${error.message}`),
         });
         response.end(`${via}: ${error.message}\n`);
       } else {

@@ -12,8 +12,18 @@
  *
  * The downward API (`fieldRef: status.podIP`) and `POD_IP` give a process its loopback address, the one
  * it can bind; `KUBELET_POD_IP` gives the 10.244 one, as the API shows it.
+ *
+ * Each kubelet claims a block 127.0.X.0/24 of its own, X from 0 up, through a lock file per block in
+ * `$TMPDIR/process-kubelet-blocks/` holding its pid (a block whose process is gone is taken over), so
+ * kubelets of test files that run at the same time never hand out the same address: the first kubelet's
+ * pods get 127.0.0.2, 127.0.0.3, ... Within the block, addresses go round robin from .2 to .254, skipping
+ * those of live pods.
  */
+import { readFileSync, unlinkSync } from 'node:fs';
+import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { isIPv4 } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** The pod network, as the API sees it. 10.244.0.0/16 is kind's and flannel's default pod CIDR. */
 export const POD_NETWORK = '10.244.0.0/16';
@@ -36,4 +46,80 @@ export function loopbackOf(address: string): string | undefined {
   if (address.startsWith(POD_PREFIX)) return LOOPBACK_PREFIX + address.slice(POD_PREFIX.length);
   if (address.startsWith('127.')) return address;
   return undefined;
+}
+
+const BLOCKS_DIR = join(tmpdir(), 'process-kubelet-blocks');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Addresses of one kubelet's block, handed out to its pods. */
+export interface AddressBlock {
+  /** The next free loopback address of the block; throws when all 253 are in use. */
+  take(): string;
+  /** Makes an address free again. */
+  release(loopback: string): void;
+  /** Gives the block up. */
+  close(): Promise<void>;
+}
+
+/** Claims a free block 127.0.X.0/24 for this process; the lock is also dropped if the process exits. */
+export async function claimAddressBlock(): Promise<AddressBlock> {
+  await mkdir(BLOCKS_DIR, { recursive: true });
+  for (let block = 0; block < 255; block += 1) {
+    const lock = join(BLOCKS_DIR, String(block));
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      try {
+        await writeFile(lock, String(process.pid), { flag: 'wx' });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const owner = Number(await readFile(lock, 'utf8').catch(() => ''));
+        if (owner > 0 && alive(owner)) break;
+        await unlink(lock).catch(() => {});
+        continue;
+      }
+      return addressBlock(block, lock);
+    }
+  }
+  throw new Error(`no free address block 127.0.X.0/24 (locks in ${BLOCKS_DIR})`);
+}
+
+function addressBlock(block: number, lock: string): AddressBlock {
+  const used = new Set<string>();
+  let next = 2;
+  const dropLock = () => {
+    try {
+      if (readFileSync(lock, 'utf8') === String(process.pid)) unlinkSync(lock);
+    } catch {
+      // Gone already.
+    }
+  };
+  process.on('exit', dropLock);
+  return {
+    take() {
+      for (let tries = 0; tries < 253; tries += 1) {
+        const host = next;
+        next = next >= 254 ? 2 : next + 1;
+        const loopback = `127.0.${block}.${host}`;
+        if (!used.has(loopback)) {
+          used.add(loopback);
+          return loopback;
+        }
+      }
+      throw new Error(`all 253 addresses of 127.0.${block}.0/24 are in use`);
+    },
+    release(loopback) {
+      used.delete(loopback);
+    },
+    async close() {
+      process.off('exit', dropLock);
+      dropLock();
+    },
+  };
 }

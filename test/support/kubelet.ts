@@ -64,7 +64,7 @@ import {
 } from '@kubernetes/client-node';
 import type { ConfigSource } from './kubelet-env.ts';
 import { PodWorker, type ImageEntry, type PodHost } from './kubelet-pod.ts';
-import { podIPOf } from './kubelet-network.ts';
+import { claimAddressBlock, podIPOf } from './kubelet-network.ts';
 import { inform, type Informer } from './kubelet-watch.ts';
 
 export type { ImageEntry } from './kubelet-pod.ts';
@@ -153,30 +153,6 @@ export function lookUpImage(
   }
   const name = image.replace(/@.*$/, '').replace(/:[^:/]*$/, '');
   return Object.hasOwn(imageMap, name) ? imageMap[name] : undefined;
-}
-
-/** Hands out 127.0.0.N addresses, N from 2 up, round robin, skipping those in use and .0/.255 ends. */
-class AddressPool {
-  readonly #used = new Set<string>();
-  #next = 2;
-
-  take(): string {
-    for (let tries = 0; tries < 0xfffe; tries += 1) {
-      const n = this.#next;
-      this.#next = n >= 0xfffe ? 2 : n + 1;
-      if ((n & 0xff) === 0 || (n & 0xff) === 0xff) continue;
-      const ip = `127.0.${n >> 8}.${n & 0xff}`;
-      if (!this.#used.has(ip)) {
-        this.#used.add(ip);
-        return ip;
-      }
-    }
-    throw new Error('no free pod address in 127.0.0.0/16');
-  }
-
-  release(ip: string): void {
-    this.#used.delete(ip);
-  }
 }
 
 const codeOf = (error: unknown) => (error as { code?: unknown } | undefined)?.code;
@@ -270,14 +246,6 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
   const core = options.kubeConfig.makeApiClient(CoreV1Api);
   const server = new URL(options.kubeConfig.getCurrentCluster()?.server ?? 'https://127.0.0.1:6443');
   const apiServer = { host: server.hostname.replace(/^\[|\]$/g, ''), port: Number(server.port || 443) };
-  const podsRoot = await mkdtemp(join(tmpdir(), 'process-kubelet-'));
-  const logLines: string[] = [];
-  const logStream: WriteStream = createWriteStream(join(options.logDir, 'kubelet.log'), { flags: 'a' });
-  const log = (message: string) => {
-    const line = `${new Date().toISOString()} ${message}\n`;
-    logLines.push(line);
-    logStream.write(line);
-  };
   const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
   const strategicPatch = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
 
@@ -291,6 +259,15 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
     await core.patchNodeStatus({ name: nodeName, body: { status: node.status } }, mergePatch);
   }
   await core.patchNode({ name: nodeName, body: { spec: { taints: null, unschedulable: null } } }, mergePatch);
+
+  const podsRoot = await mkdtemp(join(tmpdir(), 'process-kubelet-'));
+  const logLines: string[] = [];
+  const logStream: WriteStream = createWriteStream(join(options.logDir, 'kubelet.log'), { flags: 'a' });
+  const log = (message: string) => {
+    const line = `${new Date().toISOString()} ${message}\n`;
+    logLines.push(line);
+    logStream.write(line);
+  };
   const heartbeat = setInterval(() => {
     core
       .patchNodeStatus(
@@ -301,7 +278,7 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
   }, 20_000);
   heartbeat.unref();
 
-  const pool = new AddressPool();
+  const pool = await claimAddressBlock();
   const workers = new Map<string, PodWorker>();
   const logFiles = new Map<string, { container: string; path: string }[]>();
   const binding = new Set<string>();
@@ -519,6 +496,7 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
       pods?.stop();
       await Promise.all([...workers.values()].map((worker) => (worker.forget(), worker.kill(2000))));
       workers.clear();
+      await pool.close();
       await new Promise<void>((resolve) => logStream.end(resolve));
       await rm(podsRoot, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     },

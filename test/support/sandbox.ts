@@ -1,0 +1,160 @@
+/**
+ * The local cluster of the end-to-end tests, the demo and the benchmarks, all real parts on loopback: etcd,
+ * kube-apiserver and kube-controller-manager (control-plane.ts), Pebble and its DNS (pebble.ts), the
+ * process kubelet (kubelet.ts) and the ingress router (ingress-router.ts) that Pebble validates through.
+ *
+ * `installKubeLego` applies manifests/install.yml as users do, with the ConfigMap pointed at Pebble: the
+ * operator then runs in-cluster, as its Deployment's pod, under its own ServiceAccount and RBAC, and its
+ * issuance Jobs run as pods of the process kubelet. The image `kube-lego/kube-lego:*` is this checkout.
+ */
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CoreV1Api, type KubeConfig, type KubernetesObject, type V1ConfigMap } from '@kubernetes/client-node';
+import { startControlPlane, type ControlPlane } from './control-plane.ts';
+import { startIngressRouter, type IngressRouter } from './ingress-router.ts';
+import { startProcessKubelet, type ProcessKubelet } from './kubelet.ts';
+import { applyObjects, readManifest } from './manifests.ts';
+import { startPebble, type Pebble } from './pebble.ts';
+import { freePort } from './ports.ts';
+
+/** This checkout: what the image `kube-lego/kube-lego` stands for. */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The install manifest users apply. */
+export const INSTALL_MANIFEST = new URL('../../manifests/install.yml', import.meta.url);
+
+/** The running sandbox. */
+export interface Sandbox {
+  controlPlane: ControlPlane;
+  pebble: Pebble;
+  router: IngressRouter;
+  kubelet: ProcessKubelet;
+  /** Admin access. */
+  kube: KubeConfig;
+  /** Where every component's logs are. */
+  logDir: string;
+  /** Logs of every component, for a failing test's report. */
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startSandbox}. */
+export interface SandboxOptions {
+  /** Seconds Pebble asks clients to wait; 0 for benchmarks. Default 1. */
+  retryAfterSeconds?: number;
+}
+
+/** Starts everything; resolves once all of it answers. */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const logDir = await mkdtemp(join(tmpdir(), 'kube-lego-sandbox-'));
+  const routerPort = await freePort();
+  const [controlPlane, pebble] = await Promise.all([
+    startControlPlane(),
+    startPebble({
+      httpPort: routerPort,
+      authzReuse: false,
+      retryAfterSeconds: options.retryAfterSeconds ?? 1,
+    }),
+  ]);
+  const kube = controlPlane.kubeConfig();
+  const compileCache = join(tmpdir(), 'kube-lego-node-compile-cache');
+  await mkdir(compileCache, { recursive: true });
+  const [router, kubelet] = await Promise.all([
+    startIngressRouter({ kubeConfig: kube, port: routerPort, ingressClass: ['nginx'] }),
+    startProcessKubelet({
+      kubeConfig: kube,
+      logDir,
+      imageMap: {
+        'kube-lego/kube-lego:*': {
+          cwd: REPO_ROOT,
+          env: { TERMINATION_MESSAGE_PATH: '$(KUBELET_TERMINATION_LOG)', NODE_COMPILE_CACHE: compileCache },
+        },
+      },
+    }),
+  ]);
+  return {
+    controlPlane,
+    pebble,
+    router,
+    kubelet,
+    kube,
+    logDir,
+    logs: () =>
+      [
+        controlPlane.logs(),
+        `--- pebble\n${pebble.logs().slice(-3000)}`,
+        `--- router\n${router.logs().slice(-3000)}`,
+        `--- kubelet\n${kubelet.logs().slice(-3000)}`,
+      ].join('\n'),
+    async stop() {
+      await kubelet.stop();
+      await router.stop();
+      await Promise.all([pebble.stop(), controlPlane.stop()]);
+    },
+  };
+}
+
+/** The ConfigMap settings that point an installed kube-lego at the sandbox's Pebble. */
+export function sandboxSettings(sandbox: Sandbox): Record<string, string> {
+  return {
+    LEGO_EMAIL: 'ops@kube-lego.test',
+    LEGO_URL: sandbox.pebble.directoryUrl,
+    LEGO_CA_BUNDLE: sandbox.pebble.caCertPem,
+    LEGO_SELF_CHECK_DNS: sandbox.pebble.dnsServer,
+    LEGO_SELF_CHECK_PORT: String(sandbox.router.port),
+    LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL: '200ms',
+    LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '20s',
+    LEGO_JOB_TTL: '30s',
+    LEGO_LOG_LEVEL: 'debug',
+  };
+}
+
+/** install.yml's objects with the ConfigMap's data replaced by `settings` (merged over the file's). */
+export async function installObjects(settings: Record<string, string>): Promise<KubernetesObject[]> {
+  const objects = await readManifest(INSTALL_MANIFEST);
+  for (const object of objects) {
+    if (object.kind === 'ConfigMap') {
+      const configMap = object as V1ConfigMap;
+      configMap.data = { ...configMap.data, ...settings };
+    }
+  }
+  return objects;
+}
+
+/**
+ * Applies install.yml with the sandbox's settings: its Namespace first (a dry run of objects in a namespace
+ * that does not exist yet fails, with kubectl too), then a server-side dry run of everything, then for real.
+ */
+export async function installKubeLego(sandbox: Sandbox, objects?: KubernetesObject[]): Promise<void> {
+  const manifest = objects ?? (await installObjects(sandboxSettings(sandbox)));
+  await applyObjects(
+    sandbox.kube,
+    manifest.filter((object) => object.kind === 'Namespace'),
+  );
+  await applyObjects(sandbox.kube, manifest, true);
+  await applyObjects(sandbox.kube, manifest);
+}
+
+/** The operator pod's log (the Deployment's current pod). */
+export async function operatorLogs(sandbox: Sandbox): Promise<string> {
+  const pods = await sandbox.kube
+    .makeApiClient(CoreV1Api)
+    .listNamespacedPod({ namespace: 'kube-lego', labelSelector: 'app.kubernetes.io/name=kube-lego' });
+  return pods.items.map((pod) => sandbox.kubelet.podLogs('kube-lego', pod.metadata!.name!)).join('\n');
+}
+
+/** Polls `check` until it returns a value other than undefined/false; fails after `ms` with `what`. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  ms = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
