@@ -21,7 +21,9 @@ export interface Cluster {
   readTlsSecret(namespace: string, name: string): Promise<TlsSecretData | undefined>;
   /**
    * Creates the Job, then its solver Service and Ingress owned by it. Idempotent: an existing Job or
-   * solver object (409) counts as created, so a relaunch after a restart adopts the running Job.
+   * solver object (409) counts as created, so a relaunch after a restart adopts the running Job. An
+   * existing Job that already succeeded is stale (its certificate was found missing or bad since) and is
+   * replaced; a failed one is adopted, so its outcome stands until it expires (LEGO_JOB_TTL).
    */
   launchIssuance(objects: IssuanceObjects): Promise<{ adopted: boolean }>;
   /** Waits until the Job finishes; its outcome is read from the pod's termination message. */

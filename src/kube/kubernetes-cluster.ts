@@ -78,8 +78,16 @@ export class KubernetesCluster implements Cluster {
   async launchIssuance({ job, service, ingress }: IssuanceObjects): Promise<{ adopted: boolean }> {
     const namespace = job.metadata!.namespace!;
     const name = job.metadata!.name!;
-    const adopted = await createOrAdopt(() => this.#batch.createNamespacedJob({ namespace, body: job }));
-    const created = await this.#batch.readNamespacedJob({ namespace, name });
+    let adopted = await createOrAdopt(() => this.#batch.createNamespacedJob({ namespace, body: job }));
+    let created = await this.#batch.readNamespacedJob({ namespace, name });
+    if (adopted && jobConditionOutcome(created)?.succeeded === true) {
+      // A Job of the same name that already succeeded is stale: the certificate it wrote has since been
+      // found missing or bad (deleted Secret, garbage written over it). Replace it rather than report its
+      // old success. A failed one is adopted: kept for LEGO_JOB_TTL, it spaces retries out.
+      await this.#replaceJob(namespace, name, created.metadata!.uid!, job);
+      adopted = false;
+      created = await this.#batch.readNamespacedJob({ namespace, name });
+    }
     const owner: V1OwnerReference = {
       apiVersion: 'batch/v1',
       kind: 'Job',
@@ -146,6 +154,21 @@ export class KubernetesCluster implements Cluster {
         `could not record an Event on ${about.namespace}/${about.name}`,
       );
     }
+  }
+
+  /** Deletes the Job of `uid` (with its pods and solver objects) and creates `job` once it is gone. */
+  async #replaceJob(namespace: string, name: string, uid: string, job: V1Job): Promise<void> {
+    await this.#batch.deleteNamespacedJob({
+      namespace,
+      name,
+      propagationPolicy: 'Background',
+      body: { preconditions: { uid } },
+    });
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      if (!(await createOrAdopt(() => this.#batch.createNamespacedJob({ namespace, body: job })))) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`Job ${namespace}/${name} was not deleted within 10 s: cannot replace it`);
   }
 
   /** The outcome the `jobs/` program wrote to its termination message, if its pod has one. */

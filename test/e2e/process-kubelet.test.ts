@@ -124,6 +124,7 @@ describe('pure parts', () => {
     const entry = { cwd: '/' };
     const map = { 'kube-lego/kube-lego:*': entry, 'test/echo': entry, exact: entry };
     assert.equal(lookUpImage(map, 'kube-lego/kube-lego:dev'), entry);
+    assert.equal(lookUpImage(map, 'kube-lego/kube-lego'), entry);
     assert.equal(lookUpImage(map, 'test/echo:1.2'), entry);
     assert.equal(lookUpImage(map, 'test/echo@sha256:abc'), entry);
     assert.equal(lookUpImage(map, 'exact'), entry);

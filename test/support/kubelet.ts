@@ -68,6 +68,7 @@ import { claimAddressBlock, podIPOf } from './kubelet-network.ts';
 import { inform, type Informer } from './kubelet-watch.ts';
 
 export type { ImageEntry } from './kubelet-pod.ts';
+export { loopbackOf, podIPOf, POD_NETWORK } from './kubelet-network.ts';
 
 /** Options of {@link startProcessKubelet}. */
 export interface ProcessKubeletOptions {
@@ -150,6 +151,8 @@ export function lookUpImage(
     if (!key.includes('*')) continue;
     const pattern = key.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*');
     if (new RegExp(`^${pattern}$`).test(image)) return entry;
+    // `name:*` also takes the bare name (the tag `latest` implied).
+    if (key.endsWith(':*') && image === key.slice(0, -2)) return entry;
   }
   const name = image.replace(/@.*$/, '').replace(/:[^:/]*$/, '');
   return Object.hasOwn(imageMap, name) ? imageMap[name] : undefined;

@@ -15,7 +15,10 @@ export interface RecordedEvent {
   message: string;
 }
 
-/** The fake; `outcome` decides how launched Jobs end (default: they stay running until `finish`). */
+/**
+ * The fake; `outcome` decides how launched Jobs end (default: they stay running until `finish`). Like the
+ * real one, a relaunch adopts a running or failed Job and replaces one that succeeded.
+ */
 export class FakeCluster implements Cluster {
   readonly secrets = new Map<string, TlsSecretData>();
   readonly jobs = new Map<string, IssuanceObjects>();
@@ -37,7 +40,9 @@ export class FakeCluster implements Cluster {
   async launchIssuance(objects: IssuanceObjects): Promise<{ adopted: boolean }> {
     const name = objects.job.metadata!.name!;
     this.launches.push(name);
-    const adopted = this.jobs.has(name);
+    const stale = this.#finished.get(name)?.succeeded === true;
+    if (stale) this.#finished.delete(name);
+    const adopted = this.jobs.has(name) && !stale;
     if (!adopted) {
       this.jobs.set(name, objects);
       if (this.outcome) this.finish(name, this.outcome(objects));

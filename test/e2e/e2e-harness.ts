@@ -1,0 +1,119 @@
+/** Helpers of the end-to-end tests: Ingresses, Secrets and Jobs of the sandbox cluster, observed for real. */
+import {
+  BatchV1Api,
+  CoreV1Api,
+  NetworkingV1Api,
+  Watch,
+  type KubeConfig,
+  type V1Ingress,
+  type V1Job,
+  type V1Secret,
+} from '@kubernetes/client-node';
+import { verifyTlsSecret } from '../jobs/issuance-harness.ts';
+import { eventually, type Sandbox } from '../support/sandbox.ts';
+
+/** An Ingress of class nginx with the given tls entries, each host routed to a Service `web`. */
+export function ingressManifest(name: string, tls: { secretName: string; hosts: string[] }[]): V1Ingress {
+  const hosts = [...new Set(tls.flatMap((entry) => entry.hosts))];
+  return {
+    metadata: { name, annotations: { 'kubernetes.io/tls-acme': 'true' } },
+    spec: {
+      ingressClassName: 'nginx',
+      tls,
+      rules: hosts.map((host) => ({
+        host,
+        http: {
+          paths: [
+            { path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } },
+          ],
+        },
+      })),
+    },
+  };
+}
+
+/** A Secret, or undefined when it does not exist. */
+export async function secretOrUndefined(
+  kube: KubeConfig,
+  namespace: string,
+  name: string,
+): Promise<V1Secret | undefined> {
+  try {
+    return await kube.makeApiClient(CoreV1Api).readNamespacedSecret({ namespace, name });
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) return undefined;
+    throw error;
+  }
+}
+
+/** Waits until the Secret holds a certificate for exactly `hosts` that verifies against Pebble's root. */
+export async function validSecret(
+  sandbox: Sandbox,
+  namespace: string,
+  name: string,
+  hosts: string[],
+  ms = 60_000,
+) {
+  const root = await sandbox.pebble.issuingRootPem();
+  return eventually(
+    `Secret ${namespace}/${name} valid for ${hosts.join(', ')}`,
+    async () => {
+      const secret = await secretOrUndefined(sandbox.kube, namespace, name);
+      if (!secret?.data?.['tls.crt']) return undefined;
+      try {
+        verifyTlsSecret(secret, root, hosts);
+        return secret;
+      } catch {
+        return undefined;
+      }
+    },
+    ms,
+  );
+}
+
+/** Every issuance Job created in the kube-lego namespace while it runs, by uid, as a watch sees them. */
+export async function watchJobs(kube: KubeConfig): Promise<{ jobs: Map<string, V1Job>; stop(): void }> {
+  const jobs = new Map<string, V1Job>();
+  const list = await kube.makeApiClient(BatchV1Api).listNamespacedJob({ namespace: 'kube-lego' });
+  for (const job of list.items) {
+    jobs.set(job.metadata!.uid!, job);
+  }
+  const controller = await new Watch(kube).watch(
+    '/apis/batch/v1/namespaces/kube-lego/jobs',
+    { resourceVersion: list.metadata?.resourceVersion },
+    (_type, job: V1Job) => {
+      jobs.set(job.metadata!.uid!, job);
+    },
+    () => undefined,
+  );
+  return { jobs, stop: () => controller.abort() };
+}
+
+/** The issuance Jobs (seen by `seen`) of one certificate, one per uid: a Job replaced under its name counts twice. */
+export function jobsOf(seen: { jobs: Map<string, V1Job> }, certificate: string): V1Job[] {
+  return [...seen.jobs.values()].filter(
+    (job) => job.metadata?.annotations?.['kube-lego.io/certificate'] === certificate,
+  );
+}
+
+/** Creates a namespace. */
+export async function createNamespace(kube: KubeConfig, name: string): Promise<void> {
+  await kube.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+}
+
+/** The networking API. */
+export function networking(kube: KubeConfig): NetworkingV1Api {
+  return kube.makeApiClient(NetworkingV1Api);
+}
+
+/** The operator pod's readiness. */
+export async function operatorReady(sandbox: Sandbox): Promise<boolean> {
+  const pods = await sandbox.kube
+    .makeApiClient(CoreV1Api)
+    .listNamespacedPod({ namespace: 'kube-lego', labelSelector: 'app.kubernetes.io/name=kube-lego' });
+  return pods.items.some(
+    (pod) =>
+      !pod.metadata?.deletionTimestamp &&
+      pod.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True'),
+  );
+}
