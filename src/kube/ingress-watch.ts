@@ -27,7 +27,9 @@ export function watchIngresses(
       async watch(resourceVersion, onEvent, onDone) {
         const controller = await watch.watch(
           path,
-          { resourceVersion, allowWatchBookmarks: true },
+          // The server ends the watch cleanly before client-node's 30 s idle timeout would abort it with an
+          // error; list-watch.ts then resumes at once from the last resourceVersion.
+          { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 20 },
           (type, object) => onEvent(type, object),
           onDone,
         );
