@@ -20,10 +20,7 @@ async function main(): Promise<number> {
   const order = orderFromEnv(process.env);
   const podIp = process.env.POD_IP?.trim();
   if (!podIp) throw new ConfigError('POD_IP', '', "the pod's IP, from the downward API (status.podIP)");
-  const log = createLogger({ level: config.logLevel, type: config.logType }).child({
-    process: 'issue-certificate',
-    certificate: `${order.namespace}/${order.secretName}`,
-  });
+  const log = createLogger({ level: config.logLevel, type: config.logType });
   const kube = kubeConfig(config.kubeApiUrl);
   const result = await issueCertificate(
     order,

@@ -42,6 +42,7 @@ export function createLogger({ level, type, destination }: LoggerOptions): Logge
       colorize: destination === undefined && process.stdout.isTTY,
       sync: true,
       translateTime: 'SYS:HH:MM:ss.l',
+      singleLine: true,
       ignore: 'pid,hostname',
     }),
   );

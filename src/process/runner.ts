@@ -154,7 +154,9 @@ export class ProcessRunner<Services, Token> {
     listener.on('activity.end', (api: ActivityApi) => {
       path.push(api.id);
       if (api.type === 'bpmn:EndEvent') end = api.name ?? api.id;
-      log.debug({ activity: api.id, type: api.type }, `${api.name ?? api.id} done`);
+      // Service tasks log their own line, with implementation, duration and outcome.
+      if (api.type !== 'bpmn:ServiceTask')
+        log.debug({ activity: api.id, type: api.type }, `${api.name ?? api.id} done`);
     });
     listener.on('activity.error', (api: ActivityApi) => {
       error = api.content?.error?.message ?? 'failed';
