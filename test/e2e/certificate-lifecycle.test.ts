@@ -21,10 +21,10 @@ import {
   jobsOf,
   networking,
   operatorReady,
-  secretOrUndefined,
   validSecret,
   watchJobs,
 } from './e2e-harness.ts';
+import { readSecret } from '../jobs/issuance-harness.ts';
 
 describe('certificate lifecycle, end to end', () => {
   let sandbox: Sandbox;
@@ -92,7 +92,7 @@ describe('certificate lifecycle, end to end', () => {
   });
 
   it('reissues only the entry whose hosts changed', async () => {
-    const before = await secretOrUndefined(sandbox.kube, 'shop', 'api-tls');
+    const before = await readSecret(sandbox.kube, 'shop', 'api-tls');
     const current = await networking(sandbox.kube).readNamespacedIngress({ namespace: 'shop', name: 'shop' });
     current.spec!.tls![0]!.hosts!.push('shop-new.test');
     current.spec!.rules!.push({ ...current.spec!.rules![0]!, host: 'shop-new.test' });
@@ -102,14 +102,14 @@ describe('certificate lifecycle, end to end', () => {
       body: current,
     });
     await validSecret(sandbox, 'shop', 'shop-tls', ['shop.test', 'www.shop.test', 'shop-new.test']);
-    const after = await secretOrUndefined(sandbox.kube, 'shop', 'api-tls');
+    const after = await readSecret(sandbox.kube, 'shop', 'api-tls');
     assert.equal(after?.data?.['tls.crt'], before?.data?.['tls.crt'], 'the other entry was not reissued');
     assert.equal(jobsOf(jobs, 'shop/api-tls').length, 1);
   });
 
   it('reissues a Secret whose certificate is garbage, at the periodic check', async () => {
     const core = sandbox.kube.makeApiClient(CoreV1Api);
-    const secret = (await secretOrUndefined(sandbox.kube, 'shop', 'api-tls'))!;
+    const secret = (await readSecret(sandbox.kube, 'shop', 'api-tls'))!;
     secret.data!['tls.crt'] = Buffer.from('not a certificate').toString('base64');
     await core.replaceNamespacedSecret({ namespace: 'shop', name: 'api-tls', body: secret });
     await validSecret(sandbox, 'shop', 'api-tls', ['api.shop.test']);
@@ -182,11 +182,11 @@ describe('certificate lifecycle, end to end', () => {
     await networking(sandbox.kube).deleteNamespacedIngress({ namespace: 'shop', name: 'shop' });
     await eventually('Secrets of Ingress shop deleted', async () => {
       const [shop, api] = await Promise.all([
-        secretOrUndefined(sandbox.kube, 'shop', 'shop-tls'),
-        secretOrUndefined(sandbox.kube, 'shop', 'api-tls'),
+        readSecret(sandbox.kube, 'shop', 'shop-tls'),
+        readSecret(sandbox.kube, 'shop', 'api-tls'),
       ]);
       return shop === undefined && api === undefined;
     });
-    assert.ok(await secretOrUndefined(sandbox.kube, 'shop', 'burst-tls'), 'other Ingresses keep theirs');
+    assert.ok(await readSecret(sandbox.kube, 'shop', 'burst-tls'), 'other Ingresses keep theirs');
   });
 });

@@ -9,7 +9,7 @@ import {
   type V1Job,
   type V1Secret,
 } from '@kubernetes/client-node';
-import { verifyTlsSecret } from '../jobs/issuance-harness.ts';
+import { readSecret, verifyTlsSecret } from '../jobs/issuance-harness.ts';
 import { eventually, type Sandbox } from '../support/sandbox.ts';
 
 /** An Ingress of class nginx with the given tls entries, each host routed to a Service `web`. */
@@ -32,20 +32,6 @@ export function ingressManifest(name: string, tls: { secretName: string; hosts: 
   };
 }
 
-/** A Secret, or undefined when it does not exist. */
-export async function secretOrUndefined(
-  kube: KubeConfig,
-  namespace: string,
-  name: string,
-): Promise<V1Secret | undefined> {
-  try {
-    return await kube.makeApiClient(CoreV1Api).readNamespacedSecret({ namespace, name });
-  } catch (error) {
-    if ((error as { code?: number }).code === 404) return undefined;
-    throw error;
-  }
-}
-
 /** Waits until the Secret holds a certificate for exactly `hosts` that verifies against Pebble's root. */
 export async function validSecret(
   sandbox: Sandbox,
@@ -58,7 +44,7 @@ export async function validSecret(
   return eventually(
     `Secret ${namespace}/${name} valid for ${hosts.join(', ')}`,
     async () => {
-      const secret = await secretOrUndefined(sandbox.kube, namespace, name);
+      const secret = await readSecret(sandbox.kube, namespace, name);
       if (!secret?.data?.['tls.crt']) return undefined;
       try {
         verifyTlsSecret(secret, root, hosts);
