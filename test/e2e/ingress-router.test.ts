@@ -3,7 +3,7 @@
 // reaches the right pod by host and path, and answers 404 for what no served Ingress routes.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -311,6 +311,58 @@ describe('ingress router', () => {
       assert.equal((await get('annotated.test', '/')).status, 200);
       assert.equal((await get('other-class.test', '/')).status, 404);
       assert.equal((await get('other-name.test', '/')).status, 404);
+    }));
+
+  test('stop() ends at once, with a request in flight to a pod and an idle keep-alive connection', () =>
+    check(async () => {
+      const second = await startIngressRouter({ kubeConfig: controlPlane.kubeConfig() });
+      let stopped = false;
+      try {
+        await eventually('route to /api in the second router', async () =>
+          second.route('site.test', '/api').status === 200 ? true : undefined,
+        );
+        const agent = new Agent({ keepAlive: true });
+        const idle = await new Promise<number>((resolve, reject) => {
+          const outgoing = request(
+            { host: '127.0.0.1', port: second.port, path: '/', headers: { host: 'elsewhere.test' }, agent },
+            (response) => {
+              response.resume();
+              response.on('end', () => resolve(response.statusCode ?? 0));
+            },
+          );
+          outgoing.on('error', reject);
+          outgoing.end();
+        });
+        assert.equal(idle, 404);
+        // A POST whose body never ends: the pod answers at once, but the router's request to it (and the
+        // client's connection) stay open while the body goes on.
+        const pending = request({
+          host: '127.0.0.1',
+          port: second.port,
+          method: 'POST',
+          path: '/api/upload',
+          headers: { host: 'site.test', 'transfer-encoding': 'chunked' },
+        });
+        const closed = new Promise<void>((resolve) => pending.on('close', resolve));
+        pending.on('error', () => {});
+        const answered = new Promise<number>((resolve) =>
+          pending.on('response', (response) => {
+            response.resume();
+            response.on('end', () => resolve(response.statusCode ?? 0));
+          }),
+        );
+        pending.write('part of a body');
+        assert.equal(await answered, 200);
+        const started = Date.now();
+        await second.stop();
+        stopped = true;
+        const took = Date.now() - started;
+        assert.ok(took < 1000, `stop() took ${took} ms`);
+        await closed; // the client's connection was ended by the router
+        agent.destroy();
+      } finally {
+        if (!stopped) await second.stop();
+      }
     }));
 
   test('a Service without ready endpoints is a 503; scaling the Deployment down empties it', () =>

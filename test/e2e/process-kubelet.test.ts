@@ -338,6 +338,69 @@ describe('process kubelet', () => {
         await core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 1 });
     }));
 
+  test('stop() while a deleted pod is terminating ends within its grace period, leaving the API alone', () =>
+    check(async () => {
+      // A second kubelet, whose container ignores SIGTERM: the pod's termination (started by the deletion)
+      // is still waiting out its 2 s grace period when stop() forgets the pod. This used to leave the
+      // status loop's settled promise in place for good, and the termination then spun on it, starving
+      // the event loop: stop() never ended, at 100% CPU.
+      const second = await startProcessKubelet({
+        kubeConfig: controlPlane.kubeConfig(),
+        nodeName: 'second-kubelet',
+        imageMap: {
+          'test/stubborn': {
+            cwd: FIXTURES,
+            commandPrefix: [
+              'node',
+              '-e',
+              "process.on('SIGTERM', () => console.log('SIGTERM ignored')); console.log('started');" +
+                ' setInterval(() => {}, 1000);',
+            ],
+          },
+        },
+        logDir,
+      });
+      let stopped = false;
+      try {
+        await core.createNamespacedPod({
+          namespace,
+          body: {
+            metadata: { name: 'stubborn' },
+            spec: {
+              nodeName: second.nodeName,
+              terminationGracePeriodSeconds: 2,
+              containers: [{ name: 'main', image: 'test/stubborn:1' }],
+            },
+          },
+        });
+        await eventually('pod stubborn started', async () =>
+          second.podLogs(namespace, 'stubborn').includes('started') ? true : undefined,
+        );
+        const running = await core.readNamespacedPod({ name: 'stubborn', namespace });
+        const pid = Number(
+          /^process:\/\/(\d+)$/.exec(running.status?.containerStatuses?.[0]?.containerID ?? '')?.[1],
+        );
+        await core.deleteNamespacedPod({ name: 'stubborn', namespace });
+        await eventually('the kubelet terminating pod stubborn', async () =>
+          second.podLogs(namespace, 'stubborn').includes('SIGTERM ignored') ? true : undefined,
+        );
+        const started = Date.now();
+        await second.stop();
+        stopped = true;
+        const took = Date.now() - started;
+        assert.ok(took < 5000, `stop() took ${took} ms`);
+        assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, 'the process is gone');
+        const pod = await core.readNamespacedPod({ name: 'stubborn', namespace });
+        assert.ok(pod.metadata?.deletionTimestamp, 'the stopped kubelet did not delete the pod object');
+      } finally {
+        if (!stopped) await second.stop();
+        await core
+          .deleteNamespacedPod({ name: 'stubborn', namespace, gracePeriodSeconds: 0 })
+          .catch(() => undefined);
+        await core.deleteNode({ name: second.nodeName }).catch(() => undefined);
+      }
+    }));
+
   test('an image missing from the imageMap leaves the pod Pending with ErrImagePull', () =>
     check(async () => {
       await core.createNamespacedPod({

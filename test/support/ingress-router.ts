@@ -14,7 +14,13 @@
  * ready endpoint is missing, 502 when the endpoint does not answer. Each carries a one-line plain text body
  * saying why, and the header `x-ingress-router` naming the route or the reason.
  */
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type ClientRequest,
+  type IncomingHttpHeaders,
+  type Server,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   CoreV1Api,
@@ -134,6 +140,9 @@ export async function startIngressRouter(options: IngressRouterOptions): Promise
   );
   const informers = [ingresses, services, slices];
   const turns = new Map<string, number>();
+  /** Requests to endpoints in flight, destroyed by stop(). */
+  const upstreams = new Set<ClientRequest>();
+  let stopped = false;
 
   function route(hostHeader: string, path: string): RouteDecision {
     const host = hostOfHeader(hostHeader);
@@ -216,6 +225,10 @@ export async function startIngressRouter(options: IngressRouterOptions): Promise
         agent: false,
       },
       (answer) => {
+        if (stopped) {
+          answer.destroy();
+          return;
+        }
         log(`${summary} → ${via} ${answer.statusCode}`);
         response.writeHead(answer.statusCode ?? 502, answer.statusMessage, {
           ...forwardable(answer.headers),
@@ -224,8 +237,15 @@ export async function startIngressRouter(options: IngressRouterOptions): Promise
         answer.pipe(response);
       },
     );
+    upstreams.add(upstream);
+    upstream.on('close', () => upstreams.delete(upstream));
+    // The client gave up (or stop() closed its connection): so does the request to the endpoint.
+    response.on('close', () => {
+      if (!response.writableFinished) upstream.destroy();
+    });
     upstream.on('error', (error) => {
       log(`${summary} → ${via} failed: ${error.message}`);
+      if (stopped || response.destroyed) return;
       if (!response.headersSent) {
         response.writeHead(502, {
           'content-type': 'text/plain',
@@ -270,11 +290,20 @@ export async function startIngressRouter(options: IngressRouterOptions): Promise
     route,
     logs: () => lines.join(''),
     async stop() {
+      if (stopped) return;
+      stopped = true;
       for (const informer of informers) informer.stop();
+      for (const upstream of upstreams) upstream.destroy();
+      upstreams.clear();
+      // closeAllConnections() ends every connection, idle or not, so close() calls back at once; the
+      // timer only bounds stop() should a connection linger anyway.
+      let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        timer = setTimeout(resolve, 2000);
       });
+      clearTimeout(timer);
     },
   };
 }

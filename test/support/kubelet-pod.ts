@@ -247,6 +247,8 @@ export class PodWorker {
         this.#pod.metadata?.deletionGracePeriodSeconds ?? this.#pod.spec?.terminationGracePeriodSeconds ?? 30;
       await this.kill(grace * 1000);
       await this.#flush();
+      // Forgotten meanwhile: the object is gone, or the kubelet stops and leaves the API alone.
+      if (this.#gone) return;
       try {
         await this.#host.deleteNow(this.#pod);
       } catch (error) {
@@ -718,9 +720,15 @@ export class PodWorker {
     };
   }
 
-  /** Sends the current status, after any patch in flight; the latest state is what arrives. */
+  /**
+   * Sends the current status, after any patch in flight; the latest state is what arrives. Nothing is sent
+   * once the pod is gone (or forgotten). The sending loop must not start then: it would end before its
+   * first await, clearing #reporting before the `??=` stores its settled promise there for good, and
+   * #flush would spin on that promise without end, starving the event loop.
+   */
   #report(): void {
     this.#dirty = true;
+    if (this.#gone) return;
     this.#reporting ??= (async () => {
       while (this.#dirty && !this.#gone) {
         this.#dirty = false;
@@ -741,8 +749,14 @@ export class PodWorker {
     })();
   }
 
-  /** Settles when every status change so far has been sent. */
+  /** Settles when every status change so far has been sent (or the pod is gone). */
   async #flush(): Promise<void> {
-    while (this.#reporting !== undefined) await this.#reporting;
+    let reporting = this.#reporting;
+    while (reporting !== undefined && !this.#gone) {
+      await reporting;
+      // A settled promise still in #reporting would be awaited for ever: stop at the second sight of it.
+      if (this.#reporting === reporting) return;
+      reporting = this.#reporting;
+    }
   }
 }

@@ -22,6 +22,9 @@ export interface Informer<T extends NamedObject> {
   stop(): void;
 }
 
+/** A watch that ends cleanly sooner than this after it opened is resumed only this much later. */
+const QUICK_END_MS = 1000;
+
 /** `namespace/name` of an object, or its name when cluster-scoped. */
 export function keyOf(object: NamedObject): string {
   const namespace = object.metadata?.namespace;
@@ -41,6 +44,7 @@ export function inform<T extends NamedObject>(
   onRetry: (error: unknown) => void = () => {},
 ): Informer<T> {
   const watch = new Watch(config);
+  let stopped = false;
   const store = new Map<string, T>();
   let markSynced: () => void = () => {};
   const synced = new Promise<void>((resolve) => (markSynced = resolve));
@@ -51,15 +55,31 @@ export function inform<T extends NamedObject>(
         return { items: listed.items, resourceVersion: listed.metadata?.resourceVersion ?? '0' };
       },
       async watch(resourceVersion, onWatchEvent, onDone) {
+        const opened = Date.now();
+        let pause: NodeJS.Timeout | undefined;
         const controller = await watch.watch(
           path,
           // The server ends the watch after 20 s, before client-node's 30 s inactivity timeout would
           // abort it as an error (bookmarks come only about once a minute); listWatch then resumes at once.
           { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 20 },
           (type, object) => onWatchEvent(type, object),
-          onDone,
+          (error) => {
+            if (stopped) return;
+            // listWatch resumes at once after a clean end: a server that ends each watch as soon as it
+            // opens (shutting down, say) would have it reconnect in a tight loop. Pause a little then.
+            if ((error === undefined || error === null) && Date.now() - opened < QUICK_END_MS) {
+              pause = setTimeout(() => {
+                if (!stopped) onDone(error);
+              }, QUICK_END_MS);
+            } else {
+              onDone(error);
+            }
+          },
         );
-        return () => controller.abort();
+        return () => {
+          clearTimeout(pause);
+          controller.abort();
+        };
       },
     },
     {
@@ -72,9 +92,17 @@ export function inform<T extends NamedObject>(
     },
   );
   const subscription: Subscription = events.subscribe((event) => {
+    if (stopped) return;
     if (event.type === 'DELETED') store.delete(keyOf(event.object));
     else store.set(keyOf(event.object), event.object);
     onEvent(event);
   });
-  return { synced, store, stop: () => subscription.unsubscribe() };
+  return {
+    synced,
+    store,
+    stop: () => {
+      stopped = true;
+      subscription.unsubscribe();
+    },
+  };
 }

@@ -158,6 +158,23 @@ export function lookUpImage(
   return Object.hasOwn(imageMap, name) ? imageMap[name] : undefined;
 }
 
+/** Whether `promise` settled within `ms` (its rejection counts as settled). */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const codeOf = (error: unknown) => (error as { code?: unknown } | undefined)?.code;
 
 /** RFC 3339 in seconds, as the API server writes metav1.Time. */
@@ -287,6 +304,8 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
   const binding = new Set<string>();
   const deleting = new Set<string>();
   const bin = dirname(process.execPath);
+  /** Process groups of this kubelet's containers (those of `groups` that are its own). */
+  const ownGroups = new Set<number>();
   let stopped = false;
 
   const host = (cwdBin: string[]): PodHost => ({
@@ -336,7 +355,11 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
       await deletePod(pod);
     },
     releaseIP: (ip) => pool.release(ip),
-    track,
+    track(pid, alive) {
+      if (alive) ownGroups.add(pid);
+      else ownGroups.delete(pid);
+      track(pid, alive);
+    },
     log,
   });
 
@@ -387,9 +410,6 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
   async function startWorker(pod: V1Pod): Promise<void> {
     const { namespace = '', name = '', uid = '' } = pod.metadata ?? {};
     const hostNetwork = pod.spec?.hostNetwork === true;
-    const ip = hostNetwork ? '127.0.0.1' : pool.take();
-    const addresses = { loopback: ip, podIP: hostNetwork ? ip : podIPOf(ip) };
-    const dir = join(podsRoot, `${namespace}_${name}_${uid.slice(0, 8)}`);
     const cwdBins: string[] = [];
     for (const container of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
       const entry = lookUpImage(options.imageMap, container.image ?? '');
@@ -405,6 +425,11 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
         cwdBins.push(candidate);
       }
     }
+    // Stopped while looking: start nothing (stop() has already killed the workers it knew).
+    if (stopped) return;
+    const ip = hostNetwork ? '127.0.0.1' : pool.take();
+    const addresses = { loopback: ip, podIP: hostNetwork ? ip : podIPOf(ip) };
+    const dir = join(podsRoot, `${namespace}_${name}_${uid.slice(0, 8)}`);
     const worker = new PodWorker(pod, host(cwdBins), dir, addresses, !hostNetwork);
     workers.set(uid, worker);
     logFiles.set(`${namespace}/${name}`, worker.logFiles);
@@ -497,10 +522,22 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
       stopped = true;
       clearInterval(heartbeat);
       pods?.stop();
-      await Promise.all([...workers.values()].map((worker) => (worker.forget(), worker.kill(2000))));
+      // kill() sends SIGKILL after 2 s and waits at most 1.5 s more for set-up in flight; the bound is a
+      // safety net, so that stop() ends whatever state a pod is in.
+      const killed = Promise.all([...workers.values()].map((worker) => (worker.forget(), worker.kill(2000))));
+      if (!(await within(killed, 6000))) {
+        log('stop: pods still stopping after 6 s; killing their process groups');
+        for (const pid of ownGroups) {
+          try {
+            process.kill(-pid, 'SIGKILL');
+          } catch {
+            // Gone already.
+          }
+        }
+      }
       workers.clear();
       await pool.close();
-      await new Promise<void>((resolve) => logStream.end(resolve));
+      await within(new Promise<void>((resolve) => logStream.end(resolve)), 2000);
       await rm(podsRoot, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     },
   };
