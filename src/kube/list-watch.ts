@@ -41,6 +41,9 @@ export interface ListWatchOptions {
   onRetry?: (error: unknown, delayMs: number) => void;
 }
 
+/** A watch the server ends cleanly sooner than this is resumed after the initial back-off, not at once. */
+const MIN_WATCH_MS = 1000;
+
 /** Thrown into the loop when the server says the resourceVersion is too old. */
 class Gone extends Error {}
 
@@ -99,6 +102,7 @@ export function listWatch<T extends KubeObject>(
         if (closed) return;
         let ended = false;
         let stop: (() => void) | undefined;
+        const startedAt = Date.now();
         const done = (error: unknown) => {
           if (ended) return;
           ended = true;
@@ -108,7 +112,10 @@ export function listWatch<T extends KubeObject>(
             resourceVersion = undefined;
             void cycle();
           } else if (error === undefined || error === null) {
-            void cycle();
+            // A server that ends watches at once (misconfigured timeout, proxy) must not get a tight loop.
+            if (Date.now() - startedAt < MIN_WATCH_MS)
+              timer = setTimeout(() => void cycle(), initialBackoffMs);
+            else void cycle();
           } else {
             retry(error);
           }
