@@ -5,14 +5,9 @@
  * under 2 s.
  */
 import { performance } from 'node:perf_hooks';
-import {
-  createNamespace,
-  ingressManifest,
-  networking,
-  operatorReady,
-  validSecret,
-} from '../test/e2e/e2e-harness.ts';
-import { eventually, installKubeLego, startSandbox } from '../test/support/sandbox.ts';
+import { createNamespace, eventually } from '../test/support/cluster-testing.ts';
+import { ingressManifest, networking, operatorReady, validSecret } from '../test/e2e/e2e-harness.ts';
+import { installKubeLego, startSandbox } from '../test/support/sandbox.ts';
 
 const RUNS = 20;
 

@@ -6,10 +6,10 @@
  * `npm run demo -- --once` exits 0 then; otherwise it keeps running until Ctrl-C.
  */
 import { readFile } from 'node:fs/promises';
+import { eventually } from '../test/support/cluster-testing.ts';
 import { CoreV1Api, KubernetesObjectApi, loadYaml, type KubernetesObject } from '@kubernetes/client-node';
 import { verifyTlsSecret } from '../test/jobs/issuance-harness.ts';
 import {
-  eventually,
   installKubeLego,
   installObjects,
   sandboxSettings,

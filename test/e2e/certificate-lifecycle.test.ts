@@ -4,10 +4,10 @@
  * controller, Pebble validates through the ingress router, and the garbage collector does its real work.
  */
 import assert from 'node:assert/strict';
+import { createNamespace, eventually } from '../support/cluster-testing.ts';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api } from '@kubernetes/client-node';
 import {
-  eventually,
   installKubeLego,
   installObjects,
   operatorLogs,
@@ -15,15 +15,7 @@ import {
   startSandbox,
   type Sandbox,
 } from '../support/sandbox.ts';
-import {
-  createNamespace,
-  ingressManifest,
-  jobsOf,
-  networking,
-  operatorReady,
-  validSecret,
-  watchJobs,
-} from './e2e-harness.ts';
+import { ingressManifest, jobsOf, networking, operatorReady, validSecret, watchJobs } from './e2e-harness.ts';
 import { readSecret } from '../jobs/issuance-harness.ts';
 
 describe('certificate lifecycle, end to end', () => {

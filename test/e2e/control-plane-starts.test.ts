@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { BatchV1Api, CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
+import { eventually, isStatus, withDiagnostics } from '../support/cluster-testing.ts';
 import { startControlPlane, type ControlPlane } from '../support/control-plane.ts';
 
 let controlPlane: ControlPlane;
@@ -33,42 +34,7 @@ after(async () => {
 });
 
 /** Runs `body`, and on failure rethrows with the tail of the control plane's logs appended. */
-async function withLogs(body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw Object.assign(new Error(`${message}\n${controlPlane.logs()}`), { cause: error });
-  }
-}
-
-/** Calls `probe` every 100 ms until it returns a value other than undefined, for up to `timeoutMs`. */
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `${what}: not within ${timeoutMs / 1000} s${lastError ? ` (${String(lastError)})` : ''}`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** Whether `error` is an API answer with HTTP status `code`. */
-function isStatus(error: unknown, code: number): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
-}
+const withLogs = (body: () => Promise<void>) => withDiagnostics(() => controlPlane.logs(), body);
 
 test('everything listens on 127.0.0.1, and the kubeconfig authenticates as a cluster admin', async () => {
   assert.match(controlPlane.server, /^https:\/\/127\.0\.0\.1:\d+$/);

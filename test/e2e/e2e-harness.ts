@@ -10,7 +10,8 @@ import {
   type V1Secret,
 } from '@kubernetes/client-node';
 import { readSecret, verifyTlsSecret } from '../jobs/issuance-harness.ts';
-import { eventually, type Sandbox } from '../support/sandbox.ts';
+import { eventually } from '../support/cluster-testing.ts';
+import type { Sandbox } from '../support/sandbox.ts';
 
 /** An Ingress of class nginx with the given tls entries, each host routed to a Service `web`. */
 export function ingressManifest(name: string, tls: { secretName: string; hosts: string[] }[]): V1Ingress {
@@ -80,11 +81,6 @@ export function jobsOf(seen: { jobs: Map<string, V1Job> }, certificate: string):
   return [...seen.jobs.values()].filter(
     (job) => job.metadata?.annotations?.['kube-lego.io/certificate'] === certificate,
   );
-}
-
-/** Creates a namespace. */
-export async function createNamespace(kube: KubeConfig, name: string): Promise<void> {
-  await kube.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
 }
 
 /** The networking API. */

@@ -4,10 +4,10 @@
  * RBAC; a copy of the manifest missing one rule makes the start-up check name exactly that permission.
  */
 import assert from 'node:assert/strict';
+import { createNamespace, eventually } from '../support/cluster-testing.ts';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, type V1ClusterRole, type V1Pod } from '@kubernetes/client-node';
 import {
-  eventually,
   installKubeLego,
   installObjects,
   operatorLogs,
@@ -15,7 +15,7 @@ import {
   startSandbox,
   type Sandbox,
 } from '../support/sandbox.ts';
-import { createNamespace, ingressManifest, networking, operatorReady, validSecret } from './e2e-harness.ts';
+import { ingressManifest, networking, operatorReady, validSecret } from './e2e-harness.ts';
 
 async function operatorPod(sandbox: Sandbox): Promise<V1Pod | undefined> {
   const pods = await sandbox.kube

@@ -13,7 +13,7 @@ import { startControlPlane, type ControlPlane } from '../support/control-plane.t
 import { startIngressRouter, type IngressRouter } from '../support/ingress-router.ts';
 import { findRoute, hostOfHeader, isServed, pathMatches } from '../support/ingress-router-table.ts';
 import { startProcessKubelet, type ProcessKubelet } from '../support/kubelet.ts';
-import { createNamespace, eventually, withDiagnostics } from '../support/kubelet-testing.ts';
+import { createNamespace, eventually, withDiagnostics } from '../support/cluster-testing.ts';
 
 const FIXTURES = fileURLToPath(new URL('../support/kubelet-fixtures/', import.meta.url));
 const namespace = 'router-test';

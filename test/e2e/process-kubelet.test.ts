@@ -12,7 +12,7 @@ import { startControlPlane, type ControlPlane } from '../support/control-plane.t
 import { lookUpImage, startProcessKubelet, type ProcessKubelet } from '../support/kubelet.ts';
 import { expandReferences, parseQuantity, sanitizeMountPath } from '../support/kubelet-env.ts';
 import { loopbackOf } from '../support/kubelet-network.ts';
-import { createNamespace, eventually, isStatus, withDiagnostics } from '../support/kubelet-testing.ts';
+import { createNamespace, eventually, isStatus, withDiagnostics } from '../support/cluster-testing.ts';
 
 const FIXTURES = fileURLToPath(new URL('../support/kubelet-fixtures/', import.meta.url));
 const IMAGE = 'test/workload:1';

@@ -143,18 +143,3 @@ export async function operatorLogs(sandbox: Sandbox): Promise<string> {
     .listNamespacedPod({ namespace: 'kube-lego', labelSelector: 'app.kubernetes.io/name=kube-lego' });
   return pods.items.map((pod) => sandbox.kubelet.podLogs('kube-lego', pod.metadata!.name!)).join('\n');
 }
-
-/** Polls `check` until it returns a value other than undefined/false; fails after `ms` with `what`. */
-export async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  ms = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

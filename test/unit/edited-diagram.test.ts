@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DefinitionError } from '../../src/process/definition.ts';
 import { testCertificate } from '../support/certificates.ts';
-import { lifecycleHarness, lifecycleXml, request } from './lifecycle-harness.ts';
+import { request } from './certificate-request.ts';
+import { lifecycleHarness, lifecycleXml } from './lifecycle-harness.ts';
 
 const DAY = 86_400_000;
 

@@ -1,5 +1,6 @@
 /** From one annotated Ingress to its certificate requests and its problems. */
 import assert from 'node:assert/strict';
+import { request } from './certificate-request.ts';
 import { describe, it } from 'node:test';
 import type { V1Ingress, V1IngressTLS } from '@kubernetes/client-node';
 import {
@@ -36,22 +37,6 @@ function ingress({
   return {
     metadata: { namespace: 'shop', name: 'shop', uid: 'uid-shop', annotations },
     spec: { ...(ingressClassName === undefined ? {} : { ingressClassName }), tls },
-  };
-}
-
-/** The request shop/shop makes for a Secret and hosts, with the defaults of SETTINGS. */
-function request(overrides: Partial<CertificateRequest> = {}): CertificateRequest {
-  const secretName = overrides.secretName ?? 'shop-tls';
-  return {
-    key: `shop/${secretName}`,
-    namespace: 'shop',
-    secretName,
-    hosts: ['shop.test'],
-    ingress: { name: 'shop', uid: 'uid-shop' },
-    ingressClass: 'nginx',
-    ingressClassFrom: 'default',
-    provider: 'nginx',
-    ...overrides,
   };
 }
 

@@ -1,7 +1,6 @@
 /** Builds the lifecycle process over the in-memory cluster, as the operator does over the real one. */
 import { readFile } from 'node:fs/promises';
 import { parseConfig, type Config } from '../../src/config.ts';
-import type { CertificateRequest } from '../../src/ingress/requests.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { loadDefinition } from '../../src/process/definition.ts';
 import { Deduplicator } from '../../src/process/deduplicator.ts';
@@ -39,21 +38,4 @@ export async function lifecycleHarness(xml?: string, config: Config = parseConfi
     silentLog,
   );
   return { runner, cluster, deduplicator, clock, config, definition };
-}
-
-/** A certificate request for tests. */
-export function request(overrides: Partial<CertificateRequest> = {}): CertificateRequest {
-  const namespace = overrides.namespace ?? 'shop';
-  const secretName = overrides.secretName ?? 'shop-tls';
-  return {
-    key: `${namespace}/${secretName}`,
-    namespace,
-    secretName,
-    hosts: ['shop.test'],
-    ingress: { name: 'shop', uid: 'uid-shop' },
-    ingressClass: 'nginx',
-    ingressClassFrom: 'default',
-    provider: 'nginx',
-    ...overrides,
-  };
 }

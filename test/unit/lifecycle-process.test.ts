@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { testCertificate } from '../support/certificates.ts';
-import { lifecycleHarness, request } from './lifecycle-harness.ts';
+import { request } from './certificate-request.ts';
+import { lifecycleHarness } from './lifecycle-harness.ts';
 
 const DAY = 86_400_000;
 

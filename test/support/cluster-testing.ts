@@ -1,4 +1,4 @@
-/** Small helpers of the process kubelet's and the ingress router's end-to-end tests. */
+/** Small helpers of the tests that run against the local cluster: waiting, namespaces, diagnostics. */
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 
 /** Whether `error` is an API answer with HTTP status `code`. */
@@ -6,18 +6,21 @@ export function isStatus(error: unknown, code: number): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
 }
 
-/** Calls `probe` every 50 ms until it returns a value other than undefined, for up to `timeoutMs`. */
+/**
+ * Calls `probe` every 50 ms until it returns a value other than undefined or false, for up to `timeoutMs`;
+ * a probe that throws is retried, and its last error is named if time runs out.
+ */
 export async function eventually<T>(
   what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
     try {
       const value = await probe();
-      if (value !== undefined) return value;
+      if (value !== undefined && value !== false) return value;
     } catch (error) {
       lastError = error;
     }
