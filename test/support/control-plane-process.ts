@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, fstatSync, writeSync } from 'node:fs';
 import type { Exit } from './processes.ts';
+import { ExitGuard } from './exit-guard.ts';
 
 /** A child process started by startLoggedProcess. */
 export interface LoggedProcess {
@@ -26,29 +27,8 @@ export interface LoggedProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-const live = new Set<ChildProcess>();
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
-function killAll(): void {
-  for (const child of live) child.kill('SIGKILL');
-}
-
-/** Kills the children, then lets `signal` do what it would have done without this listener. */
-function onSignal(signal: NodeJS.Signals): void {
-  killAll();
-  unwatch();
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-}
-
-function watch(): void {
-  process.on('exit', killAll);
-  for (const signal of SIGNALS) process.on(signal, onSignal);
-}
-
-function unwatch(): void {
-  process.off('exit', killAll);
-  for (const signal of SIGNALS) process.off(signal, onSignal);
-}
+/** Components alive, killed if this process ends before they do. */
+const live = new ExitGuard<ChildProcess>((child) => child.kill('SIGKILL'));
 
 /**
  * Starts `command args...` with its stdout and stderr appended to `logFile` (after a line naming the
@@ -69,13 +49,12 @@ export function startLoggedProcess(
   } finally {
     closeSync(fd);
   }
-  if (live.size === 0) watch();
   live.add(child);
   let done = false;
   const exited = new Promise<Exit>((resolve) => {
     const settle = (exit: Exit): void => {
       done = true;
-      if (live.delete(child) && live.size === 0) unwatch();
+      live.delete(child);
       resolve(exit);
     };
     child.on('error', (error) => {

@@ -62,6 +62,7 @@ import {
   type V1Node,
   type V1Pod,
 } from '@kubernetes/client-node';
+import { ExitGuard, killGroup } from './exit-guard.ts';
 import type { ConfigSource } from './kubelet-env.ts';
 import { PodWorker, type ImageEntry, type PodHost } from './kubelet-pod.ts';
 import { claimAddressBlock, podIPOf } from './kubelet-network.ts';
@@ -102,43 +103,11 @@ export interface ProcessKubelet {
 }
 
 /** Process groups of containers alive in this process, killed if it exits before the kubelet stops them. */
-const groups = new Set<number>();
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
-function killGroups(): void {
-  for (const pid of groups) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Gone already.
-    }
-  }
-}
-
-/** Kills the groups, then lets `signal` do what it would have done without this listener (as processes.ts does). */
-function onSignal(signal: NodeJS.Signals): void {
-  killGroups();
-  unwatchExit();
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-}
-
-function watchExit(): void {
-  process.on('exit', killGroups);
-  for (const signal of SIGNALS) process.on(signal, onSignal);
-}
-
-function unwatchExit(): void {
-  process.off('exit', killGroups);
-  for (const signal of SIGNALS) process.off(signal, onSignal);
-}
+const groups = new ExitGuard<number>(killGroup);
 
 function track(pid: number, alive: boolean): void {
-  if (alive) {
-    if (groups.size === 0) watchExit();
-    groups.add(pid);
-  } else if (groups.delete(pid) && groups.size === 0) {
-    unwatchExit();
-  }
+  if (alive) groups.add(pid);
+  else groups.delete(pid);
 }
 
 /** The entry of `imageMap` for `image`: exact, then `*` patterns, then the name without tag or digest. */
@@ -527,13 +496,7 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
       const killed = Promise.all([...workers.values()].map((worker) => (worker.forget(), worker.kill(2000))));
       if (!(await within(killed, 6000))) {
         log('stop: pods still stopping after 6 s; killing their process groups');
-        for (const pid of ownGroups) {
-          try {
-            process.kill(-pid, 'SIGKILL');
-          } catch {
-            // Gone already.
-          }
-        }
+        for (const pid of ownGroups) killGroup(pid);
       }
       workers.clear();
       await pool.close();

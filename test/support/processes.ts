@@ -4,6 +4,7 @@
  * server outlives the test run and holds its ports.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { ExitGuard } from './exit-guard.ts';
 
 /** How a process started by startProcess ended. */
 export interface Exit {
@@ -23,30 +24,8 @@ export interface OwnedProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-const live = new Set<ChildProcess>();
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
-function killAll(): void {
-  for (const child of live) child.kill('SIGKILL');
-}
-
-/** Kills the children, then lets `signal` do what it would have done without this listener. */
-function onSignal(signal: NodeJS.Signals): void {
-  killAll();
-  unwatch();
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-}
-
-/** Listens for exit and termination signals while children are alive, and only then. */
-function watch(): void {
-  process.on('exit', killAll);
-  for (const signal of SIGNALS) process.on(signal, onSignal);
-}
-
-function unwatch(): void {
-  process.off('exit', killAll);
-  for (const signal of SIGNALS) process.off(signal, onSignal);
-}
+/** Children alive, killed if this process ends before they do. */
+const live = new ExitGuard<ChildProcess>((child) => child.kill('SIGKILL'));
 
 /** Starts `command args...` with `env` (added to this process's environment) as a process owned by the test. */
 export function startProcess(
@@ -56,14 +35,13 @@ export function startProcess(
   env: Readonly<Record<string, string>> = {},
 ): OwnedProcess {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  if (live.size === 0) watch();
   live.add(child);
   const chunks: string[] = [];
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => chunks.push(chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => chunks.push(chunk));
   const exited = new Promise<Exit>((resolve) => {
     const settle = (exit: Exit): void => {
-      if (live.delete(child) && live.size === 0) unwatch();
+      live.delete(child);
       resolve(exit);
     };
     child.on('error', (error) => {
