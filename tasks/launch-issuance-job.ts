@@ -1,6 +1,7 @@
 /**
  * Launch issuance Job: creates the Job (and its solver Service and Ingress) that issues the certificate.
- * The name is deterministic, so launching again for the same need adopts the existing Job.
+ * The name is deterministic, so launching again for the same need adopts the existing Job, unless that Job
+ * already succeeded: then it is stale and replaced.
  */
 import type { PolicyVerdict } from '../src/certificate/policy.ts';
 import { issuanceJobName, issuanceObjects } from '../src/issuance/job-objects.ts';
@@ -21,7 +22,16 @@ export const launchIssuanceJob: LifecycleTask = async ({
 }): Promise<LaunchResult> => {
   const verdict = output.inspectCertificate as PolicyVerdict | undefined;
   const jobName = issuanceJobName(token, verdict?.fingerprint);
-  const { adopted } = await services.cluster.launchIssuance(issuanceObjects(token, jobName, services.config));
+  const objects = () => issuanceObjects(token, jobName, services.config);
+  let { adopted, outcome } = await services.cluster.launchIssuance(objects());
+  if (adopted && outcome?.succeeded === true) {
+    // The Job already succeeded, yet the certificate it wrote was just found missing or bad (Secret deleted,
+    // garbage written over it): its old success must not be reported again. A failed Job is adopted: kept
+    // for LEGO_JOB_TTL, its failure spaces retries out.
+    await services.cluster.replaceIssuance(objects());
+    adopted = false;
+    outcome = undefined;
+  }
   log.info(
     { job: `${services.config.namespace}/${jobName}`, hosts: token.hosts, adopted },
     adopted ? 'issuance Job already running: adopted' : 'issuance Job launched',

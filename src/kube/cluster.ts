@@ -15,17 +15,26 @@ export interface ObjectRef {
   uid: string;
 }
 
+/** What launching an issuance found. */
+export interface Launched {
+  /** A Job of that name existed already. */
+  adopted: boolean;
+  /** Its outcome, when the adopted Job has finished. */
+  outcome?: IssuanceOutcome;
+}
+
 /** Kubernetes as the lifecycle tasks see it. */
 export interface Cluster {
   /** The decoded data of a Secret, or undefined when it does not exist. */
   readTlsSecret(namespace: string, name: string): Promise<TlsSecretData | undefined>;
   /**
    * Creates the Job, then its solver Service and Ingress owned by it. Idempotent: an existing Job or
-   * solver object (409) counts as created, so a relaunch after a restart adopts the running Job. An
-   * existing Job that already succeeded is stale (its certificate was found missing or bad since) and is
-   * replaced; a failed one is adopted, so its outcome stands until it expires (LEGO_JOB_TTL).
+   * solver object (409) counts as created, so a relaunch after a restart adopts the running Job; the
+   * outcome of an adopted Job that has finished comes back with it.
    */
-  launchIssuance(objects: IssuanceObjects): Promise<{ adopted: boolean }>;
+  launchIssuance(objects: IssuanceObjects): Promise<Launched>;
+  /** Deletes the Job of that name (its pods and solver objects go with it) and launches the issuance anew. */
+  replaceIssuance(objects: IssuanceObjects): Promise<void>;
   /** Waits until the Job finishes; its outcome is read from the pod's termination message. */
   awaitJob(namespace: string, name: string, signal: AbortSignal): Promise<IssuanceOutcome>;
   /** Records a Kubernetes Event on an object. Never throws: an Event is best effort. */

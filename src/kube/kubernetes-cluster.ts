@@ -13,7 +13,7 @@ import type { TlsSecretData } from '../certificate/policy.ts';
 import type { Logger } from '../log.ts';
 import { parseOutcome, type IssuanceOutcome } from '../issuance/job-contract.ts';
 import type { IssuanceObjects } from '../issuance/job-objects.ts';
-import type { Cluster, ObjectRef } from './cluster.ts';
+import type { Cluster, Launched, ObjectRef } from './cluster.ts';
 
 /** The HTTP status of a failed API call, if it is one. */
 export function statusOf(error: unknown): number | undefined {
@@ -75,32 +75,35 @@ export class KubernetesCluster implements Cluster {
     }
   }
 
-  async launchIssuance({ job, service, ingress }: IssuanceObjects): Promise<{ adopted: boolean }> {
+  async launchIssuance(objects: IssuanceObjects): Promise<Launched> {
+    const { job } = objects;
     const namespace = job.metadata!.namespace!;
     const name = job.metadata!.name!;
-    let adopted = await createOrAdopt(() => this.#batch.createNamespacedJob({ namespace, body: job }));
-    let created = await this.#batch.readNamespacedJob({ namespace, name });
-    if (adopted && jobConditionOutcome(created)?.succeeded === true) {
-      // A Job of the same name that already succeeded is stale: the certificate it wrote has since been
-      // found missing or bad (deleted Secret, garbage written over it). Replace it rather than report its
-      // old success. A failed one is adopted: kept for LEGO_JOB_TTL, it spaces retries out.
-      await this.#replaceJob(namespace, name, created.metadata!.uid!, job);
-      adopted = false;
-      created = await this.#batch.readNamespacedJob({ namespace, name });
+    const adopted = await createOrAdopt(() => this.#batch.createNamespacedJob({ namespace, body: job }));
+    const created = await this.#batch.readNamespacedJob({ namespace, name });
+    await this.#createSolvers(objects, created.metadata!.uid!);
+    const outcome = adopted ? jobConditionOutcome(created) : undefined;
+    return { adopted, ...(outcome !== undefined && { outcome }) };
+  }
+
+  async replaceIssuance(objects: IssuanceObjects): Promise<void> {
+    const { job } = objects;
+    const namespace = job.metadata!.namespace!;
+    const name = job.metadata!.name!;
+    try {
+      await this.#batch.deleteNamespacedJob({ namespace, name, propagationPolicy: 'Background' });
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
     }
-    const owner: V1OwnerReference = {
-      apiVersion: 'batch/v1',
-      kind: 'Job',
-      name,
-      uid: created.metadata!.uid!,
-      controller: true,
-      blockOwnerDeletion: false,
-    };
-    service.metadata!.ownerReferences = [owner];
-    ingress.metadata!.ownerReferences = [owner];
-    await createOrAdopt(() => this.#core.createNamespacedService({ namespace, body: service }));
-    await createOrAdopt(() => this.#networking.createNamespacedIngress({ namespace, body: ingress }));
-    return { adopted };
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      if (!(await createOrAdopt(() => this.#batch.createNamespacedJob({ namespace, body: job })))) {
+        const created = await this.#batch.readNamespacedJob({ namespace, name });
+        await this.#createSolvers(objects, created.metadata!.uid!);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`Job ${namespace}/${name} was not deleted within 10 s: cannot replace it`);
   }
 
   async awaitJob(namespace: string, name: string, signal: AbortSignal): Promise<IssuanceOutcome> {
@@ -156,19 +159,29 @@ export class KubernetesCluster implements Cluster {
     }
   }
 
-  /** Deletes the Job of `uid` (with its pods and solver objects) and creates `job` once it is gone. */
-  async #replaceJob(namespace: string, name: string, uid: string, job: V1Job): Promise<void> {
-    await this.#batch.deleteNamespacedJob({
-      namespace,
-      name,
-      propagationPolicy: 'Background',
-      body: { preconditions: { uid } },
-    });
-    for (let attempt = 0; attempt < 100; attempt += 1) {
-      if (!(await createOrAdopt(() => this.#batch.createNamespacedJob({ namespace, body: job })))) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`Job ${namespace}/${name} was not deleted within 10 s: cannot replace it`);
+  /** Creates the solver Service and Ingress of an issuance, owned by its Job (existing ones are kept). */
+  async #createSolvers({ job, service, ingress }: IssuanceObjects, jobUid: string): Promise<void> {
+    const namespace = job.metadata!.namespace!;
+    const owner: V1OwnerReference = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      name: job.metadata!.name!,
+      uid: jobUid,
+      controller: true,
+      blockOwnerDeletion: false,
+    };
+    await createOrAdopt(() =>
+      this.#core.createNamespacedService({
+        namespace,
+        body: { ...service, metadata: { ...service.metadata, ownerReferences: [owner] } },
+      }),
+    );
+    await createOrAdopt(() =>
+      this.#networking.createNamespacedIngress({
+        namespace,
+        body: { ...ingress, metadata: { ...ingress.metadata, ownerReferences: [owner] } },
+      }),
+    );
   }
 
   /** The outcome the `jobs/` program wrote to its termination message, if its pod has one. */

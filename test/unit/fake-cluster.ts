@@ -5,7 +5,7 @@
 import type { TlsSecretData } from '../../src/certificate/policy.ts';
 import type { IssuanceOutcome } from '../../src/issuance/job-contract.ts';
 import type { IssuanceObjects } from '../../src/issuance/job-objects.ts';
-import type { Cluster, ObjectRef } from '../../src/kube/cluster.ts';
+import type { Cluster, Launched, ObjectRef } from '../../src/kube/cluster.ts';
 
 /** A recorded Event. */
 export interface RecordedEvent {
@@ -17,7 +17,7 @@ export interface RecordedEvent {
 
 /**
  * The fake; `outcome` decides how launched Jobs end (default: they stay running until `finish`). Like the
- * real one, a relaunch adopts a running or failed Job and replaces one that succeeded.
+ * real one, a relaunch adopts the existing Job and reports its outcome once it finished.
  */
 export class FakeCluster implements Cluster {
   readonly secrets = new Map<string, TlsSecretData>();
@@ -25,6 +25,8 @@ export class FakeCluster implements Cluster {
   /** Every launch call, including adoptions. */
   readonly launches: string[] = [];
   readonly events: RecordedEvent[] = [];
+  /** How many times a Job was replaced. */
+  replacements = 0;
   readonly #waiters = new Map<string, ((outcome: IssuanceOutcome) => void)[]>();
   readonly #finished = new Map<string, IssuanceOutcome>();
   /** When set, a launched Job finishes at once with this outcome. */
@@ -37,17 +39,24 @@ export class FakeCluster implements Cluster {
     return this.secrets.get(`${namespace}/${name}`);
   }
 
-  async launchIssuance(objects: IssuanceObjects): Promise<{ adopted: boolean }> {
+  async launchIssuance(objects: IssuanceObjects): Promise<Launched> {
     const name = objects.job.metadata!.name!;
     this.launches.push(name);
-    const stale = this.#finished.get(name)?.succeeded === true;
-    if (stale) this.#finished.delete(name);
-    const adopted = this.jobs.has(name) && !stale;
-    if (!adopted) {
-      this.jobs.set(name, objects);
-      if (this.outcome) this.finish(name, this.outcome(objects));
+    if (this.jobs.has(name)) {
+      const outcome = this.#finished.get(name);
+      return { adopted: true, ...(outcome !== undefined && { outcome }) };
     }
-    return { adopted };
+    this.jobs.set(name, objects);
+    if (this.outcome) this.finish(name, this.outcome(objects));
+    return { adopted: false };
+  }
+
+  async replaceIssuance(objects: IssuanceObjects): Promise<void> {
+    const name = objects.job.metadata!.name!;
+    this.replacements += 1;
+    this.jobs.delete(name);
+    this.#finished.delete(name);
+    await this.launchIssuance(objects);
   }
 
   awaitJob(_namespace: string, name: string, signal: AbortSignal): Promise<IssuanceOutcome> {

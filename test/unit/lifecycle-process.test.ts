@@ -66,4 +66,21 @@ describe('certificate lifecycle process', () => {
     assert.equal(result.end, 'failed');
     assert.match(cluster.events[0]!.message, /Inspect certificate: secrets "shop-tls" is forbidden/);
   });
+
+  it('replaces a Job that already succeeded when its certificate is missing again, and adopts a failed one', async () => {
+    const { runner, cluster } = await lifecycleHarness();
+    cluster.outcome = () => ({ succeeded: true, reason: 'Issued', message: '' });
+    await runner.run({ start: 'message', token: request(), key: 'shop/shop-tls' });
+    // The Secret is still missing (say, deleted): the succeeded Job of the same name is stale.
+    const again = await runner.run({ start: 'timer', token: request(), key: 'shop/shop-tls' });
+    assert.equal(again.end, 'issued');
+    assert.equal(cluster.replacements, 1);
+
+    cluster.outcome = () => ({ succeeded: false, reason: 'SelfCheckFailed', message: 'x.test answered 404' });
+    const failing = request({ secretName: 'other-tls' });
+    await runner.run({ start: 'message', token: failing, key: failing.key });
+    const retried = await runner.run({ start: 'timer', token: failing, key: failing.key });
+    assert.equal(retried.end, 'failed', 'the failed Job is adopted: its outcome stands until it expires');
+    assert.equal(cluster.replacements, 1);
+  });
 });
