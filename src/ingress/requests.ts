@@ -106,43 +106,33 @@ export function requestsOfIngress(ingress: V1Ingress, settings: RequestSettings)
     reason,
     message,
   });
+  /** The Ingress is skipped whole, for one reason. */
+  const ignored = (reason: string, message: string): Mapped => ({
+    requests: [],
+    problems: [problem(reason, message)],
+  });
   const state = annotationState(ingress, settings.annotation);
   if (state === 'off') return { requests: [], problems: [] };
   if (state === 'malformed') {
     const value = ingress.metadata?.annotations?.[settings.annotation];
-    return {
-      requests: [],
-      problems: [
-        problem(
-          'BadAnnotation',
-          `annotation ${settings.annotation}=${JSON.stringify(value)}: set it to "true" or "false"`,
-        ),
-      ],
-    };
+    return ignored(
+      'BadAnnotation',
+      `annotation ${settings.annotation}=${JSON.stringify(value)}: set it to "true" or "false"`,
+    );
   }
   const { name: ingressClassName, from: ingressClassFrom } = ingressClass(ingress, settings);
   if (!settings.supportedClasses.includes(ingressClassName)) {
-    return {
-      requests: [],
-      problems: [
-        problem(
-          'UnsupportedIngressClass',
-          `ingress class "${ingressClassName}" is not supported: use one of ${settings.supportedClasses.join(', ')} or add it to LEGO_SUPPORTED_INGRESS_CLASS`,
-        ),
-      ],
-    };
+    return ignored(
+      'UnsupportedIngressClass',
+      `ingress class "${ingressClassName}" is not supported: use one of ${settings.supportedClasses.join(', ')} or add it to LEGO_SUPPORTED_INGRESS_CLASS`,
+    );
   }
   const provider = ingress.metadata?.annotations?.[INGRESS_PROVIDER_ANNOTATION] ?? settings.defaultProvider;
   if (!settings.supportedProviders.includes(provider)) {
-    return {
-      requests: [],
-      problems: [
-        problem(
-          'UnsupportedIngressProvider',
-          `ingress provider "${provider}" is not supported: use one of ${settings.supportedProviders.join(', ')}`,
-        ),
-      ],
-    };
+    return ignored(
+      'UnsupportedIngressProvider',
+      `ingress provider "${provider}" is not supported: use one of ${settings.supportedProviders.join(', ')}`,
+    );
   }
   const requests: CertificateRequest[] = [];
   const problems: IngressProblem[] = [];
