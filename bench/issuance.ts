@@ -4,9 +4,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { createIngress, ensureNamespace, runIssuanceJob } from '../test/jobs/issuance-harness.ts';
-import { startControlPlane } from '../test/support/control-plane.ts';
-import { startPebble } from '../test/support/pebble.ts';
-import { freePort } from '../test/support/ports.ts';
+import { startControlPlane, type ControlPlane } from '../test/support/control-plane.ts';
+import { claimAddress } from '../test/support/loopback.ts';
+import { startPebble, type Pebble } from '../test/support/pebble.ts';
+import { allStarted } from '../test/support/start-all.ts';
 
 const RUNS = 5;
 
@@ -14,9 +15,11 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 /** Prints the figures; returns them for the caller. */
 export async function benchIssuance(): Promise<Record<string, number>> {
-  const [controlPlane, pebble] = await Promise.all([
+  // The Job process's own address, where it answers challenges: every name resolves to it.
+  const pod = await claimAddress();
+  const [controlPlane, pebble] = await allStarted<[ControlPlane, Pebble]>([
     startControlPlane(),
-    freePort().then((httpPort) => startPebble({ httpPort, retryAfterSeconds: 0 })),
+    startPebble({ challengeAddress: pod.address, retryAfterSeconds: 0 }),
   ]);
   try {
     const kube = controlPlane.kubeConfig();
@@ -54,6 +57,7 @@ export async function benchIssuance(): Promise<Record<string, number>> {
     return figures;
   } finally {
     await Promise.all([pebble.stop(), controlPlane.stop()]);
+    await pod.release();
   }
 }
 

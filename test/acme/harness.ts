@@ -1,6 +1,6 @@
 /**
- * The ACME tests' world: a real Pebble (with challtestsrv as its DNS, answering 127.0.0.1 for every name),
- * the challenge responder on 127.0.0.1 at the port Pebble validates on, and the issuance steps chained the
+ * The ACME tests' world: a real Pebble (with challtestsrv as its DNS, answering the responder's address for
+ * every name), the challenge responder on a loopback address of its own at the port Pebble validates on, and the issuance steps chained the
  * way the issuance Job chains them. Plus the checks every issued chain must pass.
  */
 import assert from 'node:assert/strict';
@@ -10,8 +10,8 @@ import { startChallengeResponder, type ChallengeResponder } from '../../src/acme
 import { createKeyAndCsr, type KeyOptions } from '../../src/acme/keys.ts';
 import { answerChallenges, createOrder, finalizeOrder, type IssuedChain } from '../../src/acme/order.ts';
 import { dnsResolver, selfCheck, type HostResolver } from '../../src/acme/self-check.ts';
-import { startPebble, type Pebble, type PebbleOptions } from '../support/pebble.ts';
-import { freePort } from '../support/ports.ts';
+import { HTTP01_PORT, startPebble, type Pebble, type PebbleOptions } from '../support/pebble.ts';
+import { claimAddress } from '../support/loopback.ts';
 
 /** Self-check back-off for tests: quick, and short enough that a failure is reported in well under 1 s. */
 export const TEST_BACKOFF = { initialIntervalMs: 20, multiplier: 2, maxElapsedMs: 300 };
@@ -20,7 +20,9 @@ export const TEST_BACKOFF = { initialIntervalMs: 20, multiplier: 2, maxElapsedMs
 export interface AcmeWorld {
   pebble: Pebble;
   responder: ChallengeResponder;
-  /** Port of the responder on 127.0.0.1, which is Pebble's httpPort. */
+  /** The responder's loopback address, this world's own: every name resolves to it. */
+  address: string;
+  /** Port of the responder, which is Pebble's httpPort. */
   port: number;
   /** Resolves through challtestsrv's DNS only. */
   resolve: HostResolver;
@@ -43,17 +45,23 @@ export interface Issued extends IssuedChain {
   marks: Record<'account' | 'order' | 'selfCheck' | 'validated' | 'issued', number>;
 }
 
-/** Starts Pebble (more options: `pebble`) with its httpPort on a responder on 127.0.0.1. */
-export async function startAcmeWorld(
-  options: { port?: number; pebble?: PebbleOptions } = {},
-): Promise<AcmeWorld> {
-  const port = options.port ?? (await freePort());
-  const responder = await startChallengeResponder({ host: '127.0.0.1', port });
+/** Starts Pebble (more options: `pebble`) validating on a responder at an address of this world's own. */
+export async function startAcmeWorld(options: { pebble?: PebbleOptions } = {}): Promise<AcmeWorld> {
+  const { address, release } = await claimAddress();
+  const port = HTTP01_PORT;
+  let responder: ChallengeResponder | undefined;
   let pebble: Pebble;
   try {
-    pebble = await startPebble({ authzReuse: false, ...options.pebble, httpPort: port });
+    responder = await startChallengeResponder({ host: address, port });
+    pebble = await startPebble({
+      authzReuse: false,
+      ...options.pebble,
+      challengeAddress: address,
+      httpPort: port,
+    });
   } catch (error) {
-    await responder.close();
+    await responder?.close();
+    await release();
     throw error;
   }
   const resolve = dnsResolver([pebble.dnsServer]);
@@ -66,6 +74,7 @@ export async function startAcmeWorld(
   return {
     pebble,
     responder,
+    address,
     port,
     resolve,
     account,
@@ -93,6 +102,7 @@ export async function startAcmeWorld(
     },
     async stop() {
       await Promise.allSettled([responder.close(), pebble.stop()]);
+      await release();
     },
   };
 }

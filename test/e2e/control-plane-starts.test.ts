@@ -6,7 +6,8 @@ import { X509Certificate } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { BatchV1Api, CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { eventually, isStatus, withDiagnostics } from '../support/cluster-testing.ts';
-import { startControlPlane, type ControlPlane } from '../support/control-plane.ts';
+import { PORTS, startControlPlane, type ControlPlane } from '../support/control-plane.ts';
+import { holdClaim } from '../support/loopback.ts';
 
 let controlPlane: ControlPlane;
 let core: CoreV1Api;
@@ -36,8 +37,16 @@ after(async () => {
 /** Runs `body`, and on failure rethrows with the tail of the control plane's logs appended. */
 const withLogs = (body: () => Promise<void>) => withDiagnostics(() => controlPlane.logs(), body);
 
-test('everything listens on 127.0.0.1, and the kubeconfig authenticates as a cluster admin', async () => {
-  assert.match(controlPlane.server, /^https:\/\/127\.0\.0\.1:\d+$/);
+test('it serves on a loopback address of its own, and the kubeconfig authenticates as a cluster admin', async () => {
+  const { hostname, port } = new URL(controlPlane.server);
+  assert.match(hostname, /^127\.\d+\.\d+\.\d+$/);
+  assert.notEqual(hostname, '127.0.0.1');
+  assert.equal(port, String(PORTS.apiServer));
+  assert.equal(
+    await holdClaim(hostname),
+    undefined,
+    'the address stays claimed while the control plane runs',
+  );
   const cluster = controlPlane.kubeConfig().getCurrentCluster();
   assert.equal(cluster?.server, controlPlane.server);
   const admin = new X509Certificate(controlPlane.adminCertPem);

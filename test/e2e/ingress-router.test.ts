@@ -37,7 +37,7 @@ interface Answer {
 function get(host: string, path: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const outgoing = request(
-      { host: '127.0.0.1', port: router.port, path, headers: { host } },
+      { host: router.address, port: router.port, path, headers: { host } },
       (response) => {
         let body = '';
         response.setEncoding('utf8');
@@ -324,7 +324,13 @@ describe('ingress router', () => {
         const agent = new Agent({ keepAlive: true });
         const idle = await new Promise<number>((resolve, reject) => {
           const outgoing = request(
-            { host: '127.0.0.1', port: second.port, path: '/', headers: { host: 'elsewhere.test' }, agent },
+            {
+              host: second.address,
+              port: second.port,
+              path: '/',
+              headers: { host: 'elsewhere.test' },
+              agent,
+            },
             (response) => {
               response.resume();
               response.on('end', () => resolve(response.statusCode ?? 0));
@@ -337,7 +343,7 @@ describe('ingress router', () => {
         // A POST whose body never ends: the pod answers at once, but the router's request to it (and the
         // client's connection) stay open while the body goes on.
         const pending = request({
-          host: '127.0.0.1',
+          host: second.address,
           port: second.port,
           method: 'POST',
           path: '/api/upload',

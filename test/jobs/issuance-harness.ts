@@ -75,7 +75,8 @@ export async function runIssuanceJob(
     KUBECONFIG: controlPlane.kubeconfigPath,
     // As in the image (Dockerfile): Node's compile cache, so start-up is not all module compilation.
     NODE_COMPILE_CACHE: join(tmpdir(), 'kube-lego-node-compile-cache'),
-    POD_IP: '127.0.0.1',
+    // The pod's address is where Pebble's DNS sends every name.
+    POD_IP: pebble.challengeAddress,
     TERMINATION_MESSAGE_PATH: terminationLog,
     LEGO_HTTP01_PORT: String(pebble.httpPort),
     LEGO_SELF_CHECK_PORT: String(pebble.httpPort),

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from '../support/control-plane.ts';
-import { freePort } from '../support/ports.ts';
+import { claimAddress, type ClaimedAddress } from '../support/loopback.ts';
+import { allStarted } from '../support/start-all.ts';
 import { startPebble, type Pebble } from '../support/pebble.ts';
 import {
   createIngress,
@@ -23,11 +24,14 @@ describe('issuance Job program', () => {
   let controlPlane: ControlPlane;
   let pebble: Pebble;
   let kube: KubeConfig;
+  /** The Job process's own address, where it answers challenges: every name resolves to it. */
+  let pod: ClaimedAddress;
 
   before(async () => {
-    [controlPlane, pebble] = await Promise.all([
+    pod = await claimAddress();
+    [controlPlane, pebble] = await allStarted<[ControlPlane, Pebble]>([
       startControlPlane(),
-      freePort().then((httpPort) => startPebble({ httpPort })),
+      startPebble({ challengeAddress: pod.address }),
     ]);
     kube = controlPlane.kubeConfig();
     await ensureNamespace(kube, 'kube-lego');
@@ -36,6 +40,7 @@ describe('issuance Job program', () => {
 
   after(async () => {
     await Promise.all([pebble?.stop(), controlPlane?.stop()]);
+    await pod?.release();
   });
 
   it('issues a certificate for one host into a tls Secret owned by the Ingress', async () => {
@@ -104,7 +109,7 @@ describe('issuance Job program', () => {
   });
 
   it('registers a new account by itself when LEGO_URL points at another CA', async () => {
-    const other = await startPebble({ httpPort: await freePort() });
+    const other = await startPebble({ challengeAddress: pod.address });
     try {
       const before = (await readSecret(kube, 'kube-lego', 'kube-lego-account'))!;
       const uid = await createIngress(kube, 'shop', 'moved', 'moved-tls', ['moved.shop.test']);
@@ -141,7 +146,11 @@ describe('issuance Job program', () => {
         ingressName: 'unreachable',
         ingressUid: uid,
       },
-      { LEGO_SELF_CHECK_PORT: String(await freePort()), LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '500ms' },
+      // Nothing listens there: the pod's address is ours, and the Job serves only its HTTP-01 port.
+      {
+        LEGO_SELF_CHECK_PORT: String(pebble.httpPort + 1),
+        LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '500ms',
+      },
     );
     assert.equal(run.code, 1);
     assert.equal(run.outcome?.succeeded, false);

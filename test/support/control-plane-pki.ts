@@ -117,10 +117,11 @@ const IN_CLUSTER_NAMES = [
 ];
 
 /**
- * Makes the whole PKI of a control plane. `serviceIp` (the first address of the service range, the
+ * Makes the whole PKI of a control plane whose servers listen on `address` (in the serving certificates'
+ * SANs, with 127.0.0.1 and localhost). `serviceIp` (the first address of the service range, the
  * `kubernetes` Service's ClusterIP) goes into kube-apiserver's SANs for completeness; nothing dials it.
  */
-export async function createControlPlanePki(serviceIp: string): Promise<ControlPlanePki> {
+export async function createControlPlanePki(address: string, serviceIp: string): Promise<ControlPlanePki> {
   const [clusterCa, clientCa, serviceAccount] = await Promise.all([
     createCertificateAuthority('kube-lego test cluster CA'),
     createCertificateAuthority('kube-lego test client CA'),
@@ -129,9 +130,9 @@ export async function createControlPlanePki(serviceIp: string): Promise<ControlP
   const [apiServer, controllerManagerServing, admin, controllerManager] = await Promise.all([
     issueServerCertificate(clusterCa, {
       dnsNames: ['localhost', ...IN_CLUSTER_NAMES],
-      ipAddresses: ['127.0.0.1', serviceIp],
+      ipAddresses: [address, '127.0.0.1', serviceIp],
     }),
-    issueServerCertificate(clusterCa, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] }),
+    issueServerCertificate(clusterCa, { dnsNames: ['localhost'], ipAddresses: [address, '127.0.0.1'] }),
     issueClientCertificate(clientCa, { commonName: 'kube-lego-admin', organizations: ['system:masters'] }),
     issueClientCertificate(clientCa, { commonName: 'system:kube-controller-manager' }),
   ]);

@@ -1,7 +1,8 @@
 /**
  * A real Kubernetes control plane on loopback for the end-to-end tests and the demo: etcd, kube-apiserver
- * (RBAC on) and kube-controller-manager, built from source by test/support/binaries.ts, each on free
- * 127.0.0.1 ports, with its own PKI and an admin kubeconfig. There is no kubelet and no kube-proxy: Pods
+ * (RBAC on) and kube-controller-manager, built from source by test/support/binaries.ts, on a loopback
+ * address of their own (claimed through loopback.ts) at their usual ports, with its own PKI and an admin
+ * kubeconfig. There is no kubelet and no kube-proxy: Pods
  * stay Pending until test/support/kubelet.ts binds them, and nothing ever dials a ClusterIP (the service
  * range exists only in kube-apiserver's memory).
  *
@@ -29,7 +30,7 @@ import {
   type ControlPlanePki,
   type KeyPair,
 } from './control-plane-pki.ts';
-import { freePort } from './ports.ts';
+import { claimAddress } from './loopback.ts';
 
 export type { ClientSubject, KeyPair } from './control-plane-pki.ts';
 
@@ -86,7 +87,7 @@ export interface StartupTimings {
 export interface ControlPlane {
   /** Path of a kubeconfig for the admin (CN=kube-lego-admin, O=system:masters), with the data embedded. */
   readonly kubeconfigPath: string;
-  /** kube-apiserver's URL, https://127.0.0.1:<port>. */
+  /** kube-apiserver's URL, https://<its loopback address>:6443. */
   readonly server: string;
   /** PEM of the CA that signed kube-apiserver's serving certificate (the cluster CA; Pods get it as `kube-root-ca.crt`). */
   readonly caPem: string;
@@ -113,6 +114,12 @@ export interface ControlPlane {
   /** Stops kube-controller-manager, kube-apiserver and etcd in turn (SIGTERM, SIGKILL after 10 s each) and removes all but the logs. */
   stop(): Promise<void>;
 }
+
+/**
+ * The components' ports on the control plane's own address: their usual ones, fixed, since no other
+ * component shares the address (loopback.ts).
+ */
+export const PORTS = { etcdClient: 2379, etcdPeer: 2380, apiServer: 6443, controllerManager: 10257 } as const;
 
 /** A started component. */
 interface Component {
@@ -188,69 +195,54 @@ function kubeconfigYaml(server: string, caPem: string, user: string, client: Key
   ].join('\n');
 }
 
-/** Ports in use are the one start-up failure worth retrying: freePort's port can be taken before the bind. */
-const PORT_TAKEN = /address already in use/i;
-const ATTEMPTS = 3;
-
 /** How to start one component and tell when it is ready. */
 interface ComponentSpec {
   readonly component: Component;
   readonly command: string;
-  /** How many free ports it needs. */
-  readonly portCount: number;
-  readonly args: (ports: readonly number[]) => string[];
+  readonly args: readonly string[];
   /** Resolves once the component is ready; called every 200 ms until then. */
-  readonly probe: (ports: readonly number[]) => Promise<void>;
+  readonly probe: () => Promise<void>;
   readonly timeoutMs: number;
 }
 
 /**
- * Starts a component on fresh free ports and resolves with them once its probe passes. If it exits before
- * that because a port was taken meanwhile, it starts again on other ports (3 attempts in all); any other
- * exit, or the timeout, rejects with `describe(component)` (the logs).
+ * Starts a component and resolves once its probe passes. An exit before that, or the timeout, rejects
+ * with `describe(component)` (the logs). Its ports are fixed on the control plane's own address, so a
+ * port in use is a real error (someone else's process on our claimed address), not a race to retry.
  */
 async function startComponent(
   spec: ComponentSpec,
   env: NodeJS.ProcessEnv,
   describe: (failing: Component) => string,
-): Promise<number[]> {
+): Promise<void> {
   const { component } = spec;
-  for (let attempt = 1; ; attempt++) {
-    const ports: number[] = [];
-    while (ports.length < spec.portCount) {
-      const port = await freePort();
-      if (!ports.includes(port)) ports.push(port);
+  const child = startLoggedProcess(component.name, spec.command, spec.args, component.logFile, env);
+  component.process = child;
+  const deadline = Date.now() + spec.timeoutMs;
+  let lastError: unknown;
+  while (!child.hasExited()) {
+    try {
+      await spec.probe();
+      return;
+    } catch (error) {
+      lastError = error;
     }
-    const child = startLoggedProcess(component.name, spec.command, spec.args(ports), component.logFile, env);
-    component.process = child;
-    const deadline = Date.now() + spec.timeoutMs;
-    let lastError: unknown;
-    for (;;) {
-      if (child.hasExited()) break;
-      try {
-        await spec.probe(ports);
-        return ports;
-      } catch (error) {
-        lastError = error;
-      }
-      if (Date.now() > deadline) {
-        throw new Error(
-          `${component.name} not ready after ${spec.timeoutMs / 1000} s (${String(lastError)})\n${describe(component)}`,
-        );
-      }
-      await Promise.race([sleep(200), child.exited]);
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${component.name} not ready after ${spec.timeoutMs / 1000} s (${String(lastError)})\n${describe(component)}`,
+      );
     }
-    const exit = await child.exited;
-    const how = exit.signal ?? `exit code ${exit.code}`;
-    if (attempt < ATTEMPTS && PORT_TAKEN.test(tailOfFile(component.logFile, 20))) continue;
-    throw new Error(`${component.name} exited (${how}) before it was ready\n${describe(component)}`);
+    await Promise.race([sleep(200), child.exited]);
   }
+  const exit = await child.exited;
+  const how = exit.signal ?? `exit code ${exit.code}`;
+  throw new Error(`${component.name} exited (${how}) before it was ready\n${describe(component)}`);
 }
 
 /**
- * Starts etcd, kube-apiserver and kube-controller-manager on free 127.0.0.1 ports (building the binaries
- * first if the cache lacks them) and resolves once the controllers run. A failed start stops what it
- * started and rejects with the tail of every log.
+ * Starts etcd, kube-apiserver and kube-controller-manager on a loopback address of their own, at
+ * {@link PORTS} (building the binaries first if the cache lacks them), and resolves once the controllers
+ * run. A failed start stops what it started, gives the address up and rejects with the tail of every log.
  */
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const started = Date.now();
@@ -261,6 +253,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   await mkdir(logsDir);
   await mkdir(pkiDir, { mode: 0o700 });
   const env = componentEnv();
+  const claim = await claimAddress();
+  const { address } = claim;
 
   const component = (name: ComponentName): Component => ({
     name,
@@ -296,6 +290,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       await stopProcesses();
+      await claim.release();
       for (const entry of await readdir(dir)) {
         if (entry !== 'logs') await rm(join(dir, entry), { recursive: true, force: true });
       }
@@ -307,7 +302,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       return writeFile(path, content, { mode: 0o600 }).then(() => path);
     };
     let mark = Date.now();
-    const pki: ControlPlanePki = await createControlPlanePki(KUBERNETES_SERVICE_IP);
+    const pki: ControlPlanePki = await createControlPlanePki(address, KUBERNETES_SERVICE_IP);
     const files = {
       clusterCa: await write('cluster-ca.pem', pki.clusterCa.certPem),
       clientCa: await write('client-ca.pem', pki.clientCa.certPem),
@@ -325,23 +320,24 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
 
     // etcd: plain HTTP on loopback; no fsync, since the data is thrown away (it makes writes fast on slow disks).
     mark = Date.now();
-    const [etcdClientPort] = await startComponent(
+    const etcdClient = `http://${address}:${PORTS.etcdClient}`;
+    const etcdPeer = `http://${address}:${PORTS.etcdPeer}`;
+    await startComponent(
       {
         component: etcd,
         command: bin.etcd,
-        portCount: 2,
-        args: ([client, peer]) => [
+        args: [
           '--name=default',
           `--data-dir=${join(dir, 'etcd')}`,
-          `--listen-client-urls=http://127.0.0.1:${client}`,
-          `--advertise-client-urls=http://127.0.0.1:${client}`,
-          `--listen-peer-urls=http://127.0.0.1:${peer}`,
-          `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
-          `--initial-cluster=default=http://127.0.0.1:${peer}`,
+          `--listen-client-urls=${etcdClient}`,
+          `--advertise-client-urls=${etcdClient}`,
+          `--listen-peer-urls=${etcdPeer}`,
+          `--initial-advertise-peer-urls=${etcdPeer}`,
+          `--initial-cluster=default=${etcdPeer}`,
           '--initial-cluster-state=new',
           '--unsafe-no-fsync',
         ],
-        probe: ([client]) => getOk(`http://127.0.0.1:${client}/health`, undefined, /"health":\s*"true"/),
+        probe: () => getOk(`${etcdClient}/health`, undefined, /"health":\s*"true"/),
         timeoutMs: options.startTimeoutMs ?? 60_000,
       },
       env,
@@ -351,16 +347,16 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
 
     mark = Date.now();
     const adminTls: Tls = { ca: pki.clusterCa.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem };
-    const [apiServerPort] = await startComponent(
+    const server = `https://${address}:${PORTS.apiServer}`;
+    await startComponent(
       {
         component: apiServer,
         command: bin['kube-apiserver'],
-        portCount: 1,
-        args: ([port]) => [
-          `--etcd-servers=http://127.0.0.1:${etcdClientPort}`,
-          '--bind-address=127.0.0.1',
-          '--advertise-address=127.0.0.1',
-          `--secure-port=${port}`,
+        args: [
+          `--etcd-servers=${etcdClient}`,
+          `--bind-address=${address}`,
+          `--advertise-address=${address}`,
+          `--secure-port=${PORTS.apiServer}`,
           `--cert-dir=${pkiDir}`,
           `--tls-cert-file=${files.apiServerCert}`,
           `--tls-private-key-file=${files.apiServerKey}`,
@@ -376,13 +372,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
           '--profiling=false',
           ...(options.apiServerArgs ?? []),
         ],
-        probe: ([port]) => getOk(`https://127.0.0.1:${port}/readyz`, adminTls),
+        probe: () => getOk(`${server}/readyz`, adminTls),
         timeoutMs: options.startTimeoutMs ?? 120_000,
       },
       env,
       describe,
     );
-    const server = `https://127.0.0.1:${apiServerPort}`;
     const apiServerMs = Date.now() - mark;
 
     mark = Date.now();
@@ -400,8 +395,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       {
         component: controllerManager,
         command: bin['kube-controller-manager'],
-        portCount: 1,
-        args: ([port]) => [
+        args: [
           `--kubeconfig=${controllerManagerKubeconfig}`,
           '--leader-elect=false',
           `--controllers=${CONTROLLERS.join(',')}`,
@@ -412,8 +406,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
           // system:kube-controller-manager, whose role lacks most of what they do (the root-ca publisher
           // cannot create ConfigMaps, the aggregator cannot patch ClusterRoles).
           '--use-service-account-credentials=true',
-          '--bind-address=127.0.0.1',
-          `--secure-port=${port}`,
+          `--bind-address=${address}`,
+          `--secure-port=${PORTS.controllerManager}`,
           `--cert-dir=${pkiDir}`,
           `--tls-cert-file=${files.controllerManagerCert}`,
           `--tls-private-key-file=${files.controllerManagerKey}`,
@@ -422,8 +416,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         ],
         // Healthy, and the controllers Pods depend on have done their work in namespace `default`: the
         // serviceaccount controller made ServiceAccount `default`, the publisher ConfigMap `kube-root-ca.crt`.
-        probe: async ([port]) => {
-          await getOk(`https://127.0.0.1:${port}/healthz`, { ca: pki.clusterCa.certPem });
+        probe: async () => {
+          await getOk(`https://${address}:${PORTS.controllerManager}/healthz`, { ca: pki.clusterCa.certPem });
           await getOk(`${defaultNamespace}/serviceaccounts/default`, adminTls);
           await getOk(`${defaultNamespace}/configmaps/kube-root-ca.crt`, adminTls);
         },
@@ -466,6 +460,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     };
   } catch (error) {
     await stopProcesses();
+    await claim.release();
     throw error;
   }
 }

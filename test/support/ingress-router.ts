@@ -1,5 +1,5 @@
 /**
- * An ingress controller for the local cluster: an HTTP server on 127.0.0.1 that routes each request by the
+ * An ingress controller for the local cluster: an HTTP server on a loopback address of its own that routes each request by the
  * cluster's Ingress objects (see ingress-router-table.ts for the matching rules) to a ready endpoint of the
  * backend Service, taken from its EndpointSlices. Pebble's `httpPort` points here in the end-to-end tests
  * and the demo, so HTTP-01 validation travels the same path as on a real cluster: Ingress → Service →
@@ -21,7 +21,6 @@ import {
   type IncomingHttpHeaders,
   type Server,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   CoreV1Api,
   DiscoveryV1Api,
@@ -39,13 +38,20 @@ import {
   type RouteTarget,
 } from './ingress-router-table.ts';
 import { loopbackOf } from './kubelet-network.ts';
+import { claimAddress } from './loopback.ts';
+import { HTTP01_PORT } from './pebble.ts';
 import { inform } from './kubelet-watch.ts';
 
 /** Options of {@link startIngressRouter}. */
 export interface IngressRouterOptions {
   /** Access to the cluster (the control plane's kubeConfig()). */
   readonly kubeConfig: KubeConfig;
-  /** Port on 127.0.0.1. Default: a free one. */
+  /**
+   * The loopback address to listen on, claimed by the caller (who gives it up). Default: one the router
+   * claims itself through loopback.ts and gives up when it stops.
+   */
+  readonly address?: string;
+  /** Port on that address. Default {@link HTTP01_PORT}, where Pebble validates HTTP-01 challenges. */
   readonly port?: number;
   /** The ingress classes served (annotation `kubernetes.io/ingress.class` or spec.ingressClassName). Default: `['nginx']`. */
   readonly ingressClass?: readonly string[];
@@ -60,9 +66,11 @@ export type RouteDecision =
 
 /** A running ingress router. */
 export interface IngressRouter {
-  /** Its port on 127.0.0.1. */
+  /** Its loopback address. */
+  readonly address: string;
+  /** Its port on that address. */
   readonly port: number;
-  /** `http://127.0.0.1:<port>`. */
+  /** `http://<address>:<port>`. */
   readonly url: string;
   /** Where a request for `host` (a Host header; any port is ignored) and `path` would go now. */
   route(host: string, path: string): RouteDecision;
@@ -113,6 +121,13 @@ export async function startIngressRouter(options: IngressRouterOptions): Promise
     lines.push(`${new Date().toISOString()} ${line}\n`);
     if (lines.length > 5000) lines.splice(0, 1000);
   };
+  // An address given by the caller is the caller's to give up.
+  const claim =
+    options.address === undefined
+      ? await claimAddress()
+      : { address: options.address, release: async (): Promise<void> => {} };
+  const { address } = claim;
+  const port = options.port ?? HTTP01_PORT;
   const networking = config.makeApiClient(NetworkingV1Api);
   const core = config.makeApiClient(CoreV1Api);
   const discovery = config.makeApiClient(DiscoveryV1Api);
@@ -271,22 +286,23 @@ export async function startIngressRouter(options: IngressRouterOptions): Promise
     );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.listen(port, address, () => {
         server.off('error', reject);
         resolve();
       });
     });
   } catch (error) {
     for (const informer of informers) informer.stop();
-    throw error;
+    await claim.release();
+    throw new Error(`ingress router: ${(error as Error).message}`, { cause: error });
   }
-  const port = (server.address() as AddressInfo).port;
   log(
-    `listening on 127.0.0.1:${port}, serving classes ${policy.classes.join(', ')}${policy.withoutClass ? ' and none' : ''}`,
+    `listening on ${address}:${port}, serving classes ${policy.classes.join(', ')}${policy.withoutClass ? ' and none' : ''}`,
   );
   return {
+    address,
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${address}:${port}`,
     route,
     logs: () => lines.join(''),
     async stop() {
@@ -304,6 +320,7 @@ export async function startIngressRouter(options: IngressRouterOptions): Promise
         timer = setTimeout(resolve, 2000);
       });
       clearTimeout(timer);
+      await claim.release();
     },
   };
 }

@@ -13,17 +13,14 @@
  * The downward API (`fieldRef: status.podIP`) and `POD_IP` give a process its loopback address, the one
  * it can bind; `KUBELET_POD_IP` gives the 10.244 one, as the API shows it.
  *
- * Each kubelet claims a block 127.0.X.0/24 of its own, X from 0 up, through a lock file per block in
- * `$TMPDIR/process-kubelet-blocks/` holding its pid (a block whose process is gone is taken over), so
- * kubelets of test files that run at the same time never hand out the same address: the first kubelet's
- * pods get 127.0.0.2, 127.0.0.3, ... Within the block, addresses go round robin from .2 to .254, skipping
- * those of live pods.
+ * Each kubelet claims a block 127.0.X.0/24 of its own, X from 0 up, by holding the claim socket of
+ * loopback.ts on 127.0.X.1 (the kernel drops the claim when its process ends), so kubelets of test files
+ * that run at the same time never hand out the same address: the first kubelet's pods get 127.0.0.2,
+ * 127.0.0.3, ... Within the block, addresses go round robin from .2 to .254, skipping those of live pods.
+ * Block 0 holds 127.0.0.1 too, which pods never get.
  */
-import { readFileSync, unlinkSync } from 'node:fs';
-import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
-import { isIPv4 } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isIPv4, type Server } from 'node:net';
+import { holdClaim } from './loopback.ts';
 
 /** The pod network, as the API sees it. 10.244.0.0/16 is kind's and flannel's default pod CIDR. */
 export const POD_NETWORK = '10.244.0.0/16';
@@ -48,17 +45,6 @@ export function loopbackOf(address: string): string | undefined {
   return undefined;
 }
 
-const BLOCKS_DIR = join(tmpdir(), 'process-kubelet-blocks');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Addresses of one kubelet's block, handed out to its pods. */
 export interface AddressBlock {
   /** The next free loopback address of the block; throws when all 253 are in use. */
@@ -69,38 +55,18 @@ export interface AddressBlock {
   close(): Promise<void>;
 }
 
-/** Claims a free block 127.0.X.0/24 for this process; the lock is also dropped if the process exits. */
+/** Claims a free block 127.0.X.0/24 for this process; the claim ends with the process at the latest. */
 export async function claimAddressBlock(): Promise<AddressBlock> {
-  await mkdir(BLOCKS_DIR, { recursive: true });
-  for (let block = 0; block < 255; block += 1) {
-    const lock = join(BLOCKS_DIR, String(block));
-    for (let attempt = 0; attempt < 2; attempt += 1) {
-      try {
-        await writeFile(lock, String(process.pid), { flag: 'wx' });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const owner = Number(await readFile(lock, 'utf8').catch(() => ''));
-        if (owner > 0 && alive(owner)) break;
-        await unlink(lock).catch(() => {});
-        continue;
-      }
-      return addressBlock(block, lock);
-    }
+  for (let block = 0; block < 256; block += 1) {
+    const claim = await holdClaim(`127.0.${block}.1`);
+    if (claim) return addressBlock(block, claim);
   }
-  throw new Error(`no free address block 127.0.X.0/24 (locks in ${BLOCKS_DIR})`);
+  throw new Error('no free address block 127.0.X.0/24: 256 kubelets hold one each');
 }
 
-function addressBlock(block: number, lock: string): AddressBlock {
+function addressBlock(block: number, claim: Server): AddressBlock {
   const used = new Set<string>();
   let next = 2;
-  const dropLock = () => {
-    try {
-      if (readFileSync(lock, 'utf8') === String(process.pid)) unlinkSync(lock);
-    } catch {
-      // Gone already.
-    }
-  };
-  process.on('exit', dropLock);
   return {
     take() {
       for (let tries = 0; tries < 253; tries += 1) {
@@ -117,9 +83,6 @@ function addressBlock(block: number, lock: string): AddressBlock {
     release(loopback) {
       used.delete(loopback);
     },
-    async close() {
-      process.off('exit', dropLock);
-      dropLock();
-    },
+    close: () => new Promise<void>((resolve) => claim.close(() => resolve())),
   };
 }

@@ -1,10 +1,11 @@
 /**
  * Pebble, Let's Encrypt's test ACME CA, with pebble-challtestsrv as its DNS server, for the ACME tests.
  *
- * Everything listens on 127.0.0.1 and every name resolves to 127.0.0.0/8: challtestsrv answers A queries
- * with 127.0.0.1 (or what addARecord set) and AAAA queries with nothing, so Pebble never dials ::1 or
- * anything outside the machine. Pebble validates HTTP-01 challenges on `httpPort`, where the test runs its
- * own HTTP server (the ingress router, in the end-to-end tests).
+ * Both listen on a loopback address of their own (claimed through loopback.ts) at their usual ports
+ * ({@link PEBBLE_PORTS}), and every name resolves to 127.0.0.0/8: challtestsrv answers A queries with
+ * `challengeAddress` (or what addARecord set) and AAAA queries with nothing, so Pebble never dials ::1 or
+ * anything outside the machine. Pebble validates HTTP-01 challenges at `challengeAddress:httpPort`, where
+ * the test runs its own HTTP server (the ingress router, in the end-to-end tests).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
@@ -13,7 +14,7 @@ import { isIPv4 } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBinaries } from './binaries.ts';
-import { freePort } from './ports.ts';
+import { claimAddress } from './loopback.ts';
 import { startProcess, type OwnedProcess } from './processes.ts';
 import { createCertificateAuthority, issueServerCertificate } from './tls.ts';
 
@@ -27,9 +28,12 @@ export interface PebbleProfile {
 /** Options of startPebble. */
 export interface PebbleOptions {
   /**
-   * Port on 127.0.0.1 where Pebble fetches HTTP-01 challenge responses: the test's HTTP server that routes
-   * `/.well-known/acme-challenge/`. Default: a free port nothing listens on (fine when nothing is validated).
+   * The loopback address every name resolves to unless addARecord says otherwise: where the test's HTTP
+   * server that answers `/.well-known/acme-challenge/` listens. Default 127.0.0.1 (nothing listens there
+   * at `httpPort`: fine when nothing is validated).
    */
+  readonly challengeAddress?: string;
+  /** Port where Pebble fetches HTTP-01 challenge responses. Default {@link HTTP01_PORT}. */
   readonly httpPort?: number;
   /** Certificate profiles by name. Default: Let's Encrypt's lifetimes, `default` 90 days, `tlsserver` 45, `shortlived` 6. */
   readonly profiles?: Readonly<Record<string, PebbleProfile>>;
@@ -47,15 +51,17 @@ export interface PebbleOptions {
 
 /** A running Pebble and its DNS server. */
 export interface Pebble {
-  /** The ACME directory URL, https://127.0.0.1:<port>/dir. */
+  /** The ACME directory URL, https://<its address>:14000/dir. */
   readonly directoryUrl: string;
   /** PEM of the CA of Pebble's HTTPS certificate (directory and management): give it to clients as their trust. */
   readonly caCertPem: string;
   /** Base URL of Pebble's management interface (HTTPS, same trust): /roots/0, /intermediates/0, ... */
   readonly managementUrl: string;
-  /** Address of the DNS server Pebble resolves through, 127.0.0.1:<port> (UDP and TCP). */
+  /** Address of the DNS server Pebble resolves through, <its address>:8053 (UDP and TCP). */
   readonly dnsServer: string;
-  /** Port on 127.0.0.1 where Pebble fetches HTTP-01 challenge responses. */
+  /** The address every name resolves to unless addARecord says otherwise. */
+  readonly challengeAddress: string;
+  /** Port where Pebble fetches HTTP-01 challenge responses, on the address a name resolves to. */
   readonly httpPort: number;
   /** PEM of the root that issued certificates chain to (management /roots/0). */
   issuingRootPem(): Promise<string>;
@@ -68,6 +74,19 @@ export interface Pebble {
 }
 
 const DAY = 24 * 60 * 60;
+
+/** Pebble's usual HTTP-01 port (its default `httpPort`): where test servers answer challenges. */
+export const HTTP01_PORT = 5002;
+
+/** Ports on Pebble's own address: Pebble's and challtestsrv's defaults. */
+export const PEBBLE_PORTS = {
+  directory: 14000,
+  management: 15000,
+  /** TLS-ALPN-01 validation port: dialled on a name's address, never used by our tests. */
+  tlsAlpn: 5001,
+  dns: 8053,
+  dnsManagement: 8055,
+} as const;
 
 const DEFAULT_PROFILES: Readonly<Record<string, PebbleProfile>> = {
   default: { description: 'The default profile: 90 days', validityPeriod: 90 * DAY },
@@ -140,30 +159,34 @@ async function waitUntilReady(
 }
 
 /**
- * Starts pebble-challtestsrv (DNS only) and Pebble on free 127.0.0.1 ports, building them first if the
- * binary cache does not have them, and resolves once Pebble's directory answers.
+ * Starts pebble-challtestsrv (DNS only) and Pebble on a loopback address of their own, building them first
+ * if the binary cache does not have them, and resolves once Pebble's directory answers. A failed start
+ * stops what it started and gives the address up.
  */
 export async function startPebble(options: PebbleOptions = {}): Promise<Pebble> {
   const binaries = await ensureBinaries(['pebble', 'pebble-challtestsrv']);
   const dir = await mkdtemp(join(tmpdir(), 'kube-lego-pebble-'));
+  const { address, release } = await claimAddress();
   const processes: OwnedProcess[] = [];
   const logs = (): string => processes.map((p) => `--- ${p.name}\n${p.output()}`).join('');
   const stop = async (): Promise<void> => {
     await Promise.all(processes.map((p) => p.stop()));
+    await release();
     await rm(dir, { recursive: true, force: true });
   };
   try {
     const ca = await createCertificateAuthority('kube-lego test Pebble TLS CA');
-    const serving = await issueServerCertificate(ca, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    const serving = await issueServerCertificate(ca, { dnsNames: ['localhost'], ipAddresses: [address] });
     await writeFile(join(dir, 'cert.pem'), serving.certPem);
     await writeFile(join(dir, 'key.pem'), serving.keyPem, { mode: 0o600 });
 
-    const dnsServer = `127.0.0.1:${await freePort({ udp: true })}`;
-    const challtestsrvManagement = `127.0.0.1:${await freePort()}`;
+    const challengeAddress = options.challengeAddress ?? '127.0.0.1';
+    const dnsServer = `${address}:${PEBBLE_PORTS.dns}`;
+    const challtestsrvManagement = `${address}:${PEBBLE_PORTS.dnsManagement}`;
     const challtestsrvUrl = `http://${challtestsrvManagement}`;
     const challtestsrv = startProcess('pebble-challtestsrv', binaries['pebble-challtestsrv'], [
       ...['-dnsserver', dnsServer, '-management', challtestsrvManagement],
-      ...['-defaultIPv4', '127.0.0.1', '-defaultIPv6', ''],
+      ...['-defaultIPv4', challengeAddress, '-defaultIPv6', ''],
       ...['-http01', '', '-https01', '', '-tlsalpn01', '', '-doh', ''],
     ]);
     processes.push(challtestsrv);
@@ -175,9 +198,9 @@ export async function startPebble(options: PebbleOptions = {}): Promise<Pebble> 
       logs,
     );
 
-    const listenAddress = `127.0.0.1:${await freePort()}`;
-    const management = `127.0.0.1:${await freePort()}`;
-    const httpPort = options.httpPort ?? (await freePort());
+    const listenAddress = `${address}:${PEBBLE_PORTS.directory}`;
+    const management = `${address}:${PEBBLE_PORTS.management}`;
+    const httpPort = options.httpPort ?? HTTP01_PORT;
     const config = {
       pebble: {
         listenAddress,
@@ -185,7 +208,7 @@ export async function startPebble(options: PebbleOptions = {}): Promise<Pebble> 
         certificate: join(dir, 'cert.pem'),
         privateKey: join(dir, 'key.pem'),
         httpPort,
-        tlsPort: await freePort(),
+        tlsPort: PEBBLE_PORTS.tlsAlpn,
         ocspResponderURL: '',
         externalAccountBindingRequired: false,
         retryAfter: { authz: options.retryAfterSeconds ?? 1, order: options.retryAfterSeconds ?? 1 },
@@ -213,6 +236,7 @@ export async function startPebble(options: PebbleOptions = {}): Promise<Pebble> 
       caCertPem: ca.certPem,
       managementUrl,
       dnsServer,
+      challengeAddress,
       httpPort,
       issuingRootPem: () => fetchOk(`${managementUrl}/roots/0`, { ca: ca.certPem }),
       async addARecord(host, ip) {

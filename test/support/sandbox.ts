@@ -17,7 +17,8 @@ import { startIngressRouter, type IngressRouter } from './ingress-router.ts';
 import { startProcessKubelet, type ProcessKubelet } from './kubelet.ts';
 import { applyObjects, readManifest } from './manifests.ts';
 import { startPebble, type Pebble } from './pebble.ts';
-import { freePort } from './ports.ts';
+import { claimAddress } from './loopback.ts';
+import { allStarted, stopAll, type Stoppable } from './start-all.ts';
 
 /** This checkout: what the image `kube-lego/kube-lego` stands for. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -43,56 +44,73 @@ export interface Sandbox {
 export interface SandboxOptions {
   /** Seconds Pebble asks clients to wait; 0 for benchmarks. Default 1. */
   retryAfterSeconds?: number;
+  /**
+   * The loopback address of the ingress router, where every name resolves, claimed by the caller (who
+   * gives it up). Default: one the sandbox claims and gives up when it stops.
+   */
+  routerAddress?: string;
 }
 
-/** Starts everything; resolves once all of it answers. */
+/**
+ * Starts everything; resolves once all of it answers. Each server has a loopback address of its own
+ * (loopback.ts), so no two can be handed one port. If any part fails to start, every part already
+ * started is stopped (each stop is bounded) before the error, which names the failing part, is thrown.
+ */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const logDir = await mkdtemp(join(tmpdir(), 'kube-lego-sandbox-'));
-  const routerPort = await freePort();
-  const [controlPlane, pebble] = await Promise.all([
-    startControlPlane(),
-    startPebble({
-      httpPort: routerPort,
-      authzReuse: false,
-      retryAfterSeconds: options.retryAfterSeconds ?? 1,
-    }),
-  ]);
-  const kube = controlPlane.kubeConfig();
-  const compileCache = join(tmpdir(), 'kube-lego-node-compile-cache');
-  await mkdir(compileCache, { recursive: true });
-  const [router, kubelet] = await Promise.all([
-    startIngressRouter({ kubeConfig: kube, port: routerPort, ingressClass: ['nginx'] }),
-    startProcessKubelet({
-      kubeConfig: kube,
-      logDir,
-      imageMap: {
-        'kube-lego/kube-lego:*': {
-          cwd: REPO_ROOT,
-          env: { TERMINATION_MESSAGE_PATH: '$(KUBELET_TERMINATION_LOG)', NODE_COMPILE_CACHE: compileCache },
+  // The router's address is where every name resolves, so Pebble needs it before the router starts.
+  const routerAddress =
+    options.routerAddress === undefined
+      ? await claimAddress()
+      : { address: options.routerAddress, release: async (): Promise<void> => {} };
+  const started: Stoppable[] = [{ stop: routerAddress.release }];
+  try {
+    const [controlPlane, pebble] = await allStarted<[ControlPlane, Pebble]>([
+      startControlPlane(),
+      startPebble({
+        challengeAddress: routerAddress.address,
+        authzReuse: false,
+        retryAfterSeconds: options.retryAfterSeconds ?? 1,
+      }),
+    ]);
+    started.push(controlPlane, pebble);
+    const kube = controlPlane.kubeConfig();
+    const compileCache = join(tmpdir(), 'kube-lego-node-compile-cache');
+    await mkdir(compileCache, { recursive: true });
+    const [router, kubelet] = await allStarted<[IngressRouter, ProcessKubelet]>([
+      startIngressRouter({ kubeConfig: kube, address: routerAddress.address, ingressClass: ['nginx'] }),
+      startProcessKubelet({
+        kubeConfig: kube,
+        logDir,
+        imageMap: {
+          'kube-lego/kube-lego:*': {
+            cwd: REPO_ROOT,
+            env: { TERMINATION_MESSAGE_PATH: '$(KUBELET_TERMINATION_LOG)', NODE_COMPILE_CACHE: compileCache },
+          },
         },
-      },
-    }),
-  ]);
-  return {
-    controlPlane,
-    pebble,
-    router,
-    kubelet,
-    kube,
-    logDir,
-    logs: () =>
-      [
-        controlPlane.logs(),
-        `--- pebble\n${pebble.logs().slice(-3000)}`,
-        `--- router\n${router.logs().slice(-3000)}`,
-        `--- kubelet\n${kubelet.logs().slice(-3000)}`,
-      ].join('\n'),
-    async stop() {
-      await kubelet.stop();
-      await router.stop();
-      await Promise.all([pebble.stop(), controlPlane.stop()]);
-    },
-  };
+      }),
+    ]);
+    started.push(router, kubelet);
+    return {
+      controlPlane,
+      pebble,
+      router,
+      kubelet,
+      kube,
+      logDir,
+      logs: () =>
+        [
+          controlPlane.logs(),
+          `--- pebble\n${pebble.logs().slice(-3000)}`,
+          `--- router\n${router.logs().slice(-3000)}`,
+          `--- kubelet\n${kubelet.logs().slice(-3000)}`,
+        ].join('\n'),
+      stop: () => stopAll(started),
+    };
+  } catch (error) {
+    await stopAll(started);
+    throw error;
+  }
 }
 
 /** The ConfigMap settings that point an installed kube-lego at the sandbox's Pebble. */
