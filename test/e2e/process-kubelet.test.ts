@@ -254,7 +254,7 @@ describe('process kubelet', () => {
         COLOUR: 'green',
         GREETING: 'hello env',
         POD_IP: podIP,
-        KUBERNETES_SERVICE_HOST: '127.0.0.1',
+        KUBERNETES_SERVICE_HOST: new URL(controlPlane.server).hostname,
         KUBELET_POD_IP: pod.status?.podIP,
       });
       assert.equal(pod.status?.hostIP, '127.0.0.1');
