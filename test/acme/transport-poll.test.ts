@@ -1,9 +1,12 @@
-// Requests to a CA trust its own CA certificate for its origin only; Retry-After is read and honoured by
-// polling, within bounds; polls start short.
+/**
+ * Requests to a CA trust its own CA certificate for its origin only; Retry-After is read and honoured by
+ * polling, within bounds; polls start short. The polling schedule runs on node:test's mock timers, so the
+ * tests check the waits pollUntil asks for, not how fast the machine is.
+ */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { axios } from 'acme-client';
 import { DEFAULT_POLL, pollUntil } from '../../src/acme/poll.ts';
 import { ensureAccount } from '../../src/acme/account.ts';
@@ -16,7 +19,7 @@ import {
   setRequestRetries,
   trustDirectory,
 } from '../../src/acme/transport.ts';
-import { freePort } from '../support/ports.ts';
+import { claimAddress } from '../support/loopback.ts';
 import { createCertificateAuthority, issueServerCertificate } from '../support/tls.ts';
 
 // acme-client would repeat requests that get no answer for 75 s.
@@ -40,7 +43,31 @@ test('the delay travels hidden on the resource: JSON does not show it', () => {
   assert.equal(retryAfterMs({ status: 'processing' }), undefined);
 });
 
-/** A resource read `n` times: pending until the last read; each read may ask for a delay. */
+/**
+ * Settles `promise` on mock time: lets promises and I/O callbacks run, then jumps the clock to the next
+ * timer, until it settles. Fails when it waits on more than `maxTimers` timers.
+ */
+async function onMockTime<T>(t: TestContext, promise: Promise<T>, maxTimers = 100): Promise<T> {
+  let done = false;
+  promise.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  for (let timers = 0; ; timers += 1) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (done) return promise;
+    if (timers === maxTimers) assert.fail(`still waiting after ${maxTimers} timers`);
+    t.mock.timers.runAll();
+  }
+}
+
+/** Mock timers and Date from 0 ms, for the rest of the test. */
+const mockTime = (t: TestContext) => t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+
+/**
+ * A resource read `settleAfter` times: pending until the last read; each read may ask for a delay. `reads`
+ * holds the time of each read, in ms after the reader was made (made after mockTime: mock ms).
+ */
 function reader(settleAfter: number, retryAfter?: number) {
   const reads: number[] = [];
   const started = Date.now();
@@ -58,14 +85,12 @@ function reader(settleAfter: number, retryAfter?: number) {
 const settled = (r: { status: string }) => r.status !== 'pending';
 const timeout = () => new Error('timed out');
 
-test('polls start short and double: 25, 50, 100 ms by default', async () => {
+test('polls start short and double: 25, 50, 100 ms by default', async (t) => {
   assert.equal(DEFAULT_POLL.initialIntervalMs, 25);
+  mockTime(t);
   const { reads, read } = reader(3);
-  const started = Date.now();
-  await pollUntil(read, settled, {}, timeout);
-  const total = Date.now() - started;
-  assert.equal(reads.length, 3);
-  assert.ok(total >= 175 && total < 400, `three polls took ${total} ms`);
+  await onMockTime(t, pollUntil(read, settled, {}, timeout));
+  assert.deepEqual(reads, [25, 25 + 50, 25 + 50 + 100]);
 });
 
 test('a resource already settled is not read again', async () => {
@@ -75,22 +100,24 @@ test('a resource already settled is not read again', async () => {
   assert.equal(reads.length, 0);
 });
 
-test('Retry-After is honoured: the next read waits at least as long as the CA asked', async () => {
+test('Retry-After is honoured: the next read waits as long as the CA asked, not the shorter own interval', async (t) => {
+  mockTime(t);
   const { reads, read } = reader(3, 150);
-  await pollUntil(read, settled, { initialIntervalMs: 5 }, timeout, { retryAfterMs: 150 });
-  assert.equal(reads.length, 3);
-  assert.ok(reads[0]! >= 145, `first read after ${reads[0]} ms`);
-  assert.ok(reads[1]! - reads[0]! >= 145 && reads[2]! - reads[1]! >= 145, `reads at ${reads.join(', ')} ms`);
+  await onMockTime(t, pollUntil(read, settled, { initialIntervalMs: 5 }, timeout, { retryAfterMs: 150 }));
+  // The own schedule alone would read at 5, 15 and 35 ms.
+  assert.deepEqual(reads, [150, 300, 450]);
 });
 
-test('a Retry-After beyond maxRetryAfterMs is capped', async () => {
+test('a Retry-After beyond maxRetryAfterMs is capped', async (t) => {
+  mockTime(t);
   const { reads, read } = reader(2, 3_600_000);
-  const started = Date.now();
-  await pollUntil(read, settled, { initialIntervalMs: 5, maxRetryAfterMs: 50 }, timeout, {
-    retryAfterMs: 3_600_000,
-  });
-  assert.equal(reads.length, 2);
-  assert.ok(Date.now() - started < 500);
+  await onMockTime(
+    t,
+    pollUntil(read, settled, { initialIntervalMs: 5, maxRetryAfterMs: 50 }, timeout, {
+      retryAfterMs: 3_600_000,
+    }),
+  );
+  assert.deepEqual(reads, [50, 100]);
 });
 
 test('a resource that never settles ends in the timeout error', async () => {
@@ -134,14 +161,17 @@ test('each CA origin trusts its own CA certificate only; TLS verification stays 
   await assert.rejects(explained(a.url), /A: GET .* got no answer: .*(self-signed|unable to verify)/i);
 });
 
-test('a CA that cannot be reached is an error naming the request, not acme-client’s TypeError', async () => {
-  const directoryUrl = `https://127.0.0.1:${await freePort()}/dir`;
+test('a CA that cannot be reached is an error naming the request, not acme-client’s TypeError', async (t) => {
+  // A loopback address of this test's own, where nothing listens on 14000 (only the claim, on 32767).
+  const claim = await claimAddress();
+  t.after(() => claim.release());
+  const directoryUrl = `https://${claim.address}:14000/dir`;
   await assert.rejects(ensureAccount(new MemoryAccountStore(), { directoryUrl }), (error: unknown) => {
     assert.ok(error instanceof Error);
     assert.equal(
       error.message,
       `registering the ACME account at ${directoryUrl} failed: GET ${directoryUrl} got no answer: ` +
-        `connect ECONNREFUSED 127.0.0.1:${new URL(directoryUrl).port}`,
+        `connect ECONNREFUSED ${claim.address}:14000`,
     );
     return true;
   });

@@ -1,5 +1,10 @@
-/** The `LEGO_*` settings: kube-lego's defaults, good values, and one exact message per bad value. */
+/**
+ * The `LEGO_*` settings: kube-lego's defaults, good values, and one exact message per bad value; and the
+ * list of variables, taken from what the code reads (never kept by hand), matched both ways against the
+ * README's Configuration tables.
+ */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ConfigError, LETS_ENCRYPT_STAGING, parseConfig, type Config } from '../../src/config.ts';
 
@@ -7,44 +12,101 @@ const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 
-/** Every variable parseConfig reads; each must appear in the tables below. */
-const VARIABLES = [
-  'LEGO_EMAIL',
-  'LEGO_POD_IP',
-  'LEGO_NAMESPACE',
-  'LEGO_URL',
-  'LEGO_SECRET_NAME',
-  'LEGO_SERVICE_NAME_NGINX',
-  'LEGO_SERVICE_NAME_GCE',
-  'LEGO_SUPPORTED_INGRESS_CLASS',
-  'LEGO_SUPPORTED_INGRESS_PROVIDER',
-  'LEGO_INGRESS_NAME_NGINX',
-  'LEGO_PORT',
-  'LEGO_CHECK_INTERVAL',
-  'LEGO_MINIMUM_VALIDITY',
-  'LEGO_DEFAULT_INGRESS_CLASS',
-  'LEGO_DEFAULT_INGRESS_PROVIDER',
-  'LEGO_KUBE_API_URL',
-  'LEGO_LOG_LEVEL',
-  'LEGO_LOG_TYPE',
-  'LEGO_KUBE_ANNOTATION',
-  'LEGO_WATCH_NAMESPACE',
-  'LEGO_RSA_KEYSIZE',
-  'LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME',
-  'LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL',
-  'LEGO_EXPONENTIAL_BACKOFF_MAX_INITIAL_INTERVAL',
-  'LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER',
-  'LEGO_EXPONENTIAL_BACKOFF_MAX_MULTIPLIER',
-  'LEGO_JOB_IMAGE',
-  'LEGO_JOB_TTL',
-  'LEGO_KEY_TYPE',
-  'LEGO_ACME_PROFILE',
-  'LEGO_SELF_CHECK',
-  'LEGO_SELF_CHECK_PORT',
-  'LEGO_SELF_CHECK_DNS',
-  'LEGO_CA_BUNDLE',
-  'LEGO_HTTP01_PORT',
-];
+/**
+ * Every `LEGO_*` variable parseConfig reads, as it reads them: it is handed an environment that notes each
+ * name looked up. Each must have a row in the good-value table below, and in the README.
+ */
+function variablesParseConfigReads(): string[] {
+  const looked = new Set<string>();
+  const env = new Proxy<Record<string, string | undefined>>(
+    {},
+    {
+      get(target, key) {
+        if (typeof key === 'string' && key.startsWith('LEGO_')) looked.add(key);
+        return Reflect.get(target, key);
+      },
+    },
+  );
+  parseConfig(env);
+  return [...looked].sort();
+}
+
+const VARIABLES = variablesParseConfigReads();
+
+/**
+ * The `LEGO_*` variables the source of src/, jobs/ and tasks/ reads from an environment object, found with
+ * regular expressions outside comments: `env.LEGO_X` and `env['LEGO_X']` (process.env included), and
+ * config.ts's readers, called as `reader(env, 'LEGO_X', …)`. The Job contract's `LEGO_CERT_*` (ORDER_ENV)
+ * are read through a variable name, so not found: the operator sets them on each Job; they are no settings.
+ */
+function variablesTheSourceReads(): string[] {
+  const root = new URL('../../', import.meta.url);
+  const reads = [
+    /\benv\.(LEGO_[A-Z0-9_]+)/g,
+    /\benv\[\s*['"`](LEGO_[A-Z0-9_]+)['"`]\s*\]/g,
+    /\(\s*env\s*,\s*['"`](LEGO_[A-Z0-9_]+)['"`]/g,
+  ];
+  const found = new Set<string>();
+  for (const dir of ['src', 'jobs', 'tasks']) {
+    for (const file of readdirSync(new URL(`${dir}/`, root), { recursive: true, encoding: 'utf8' })) {
+      if (!file.endsWith('.ts')) continue;
+      const code = readFileSync(new URL(`${dir}/${file}`, root), 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/(^|\s)\/\/.*$/gm, '$1');
+      for (const pattern of reads) for (const match of code.matchAll(pattern)) found.add(match[1]!);
+    }
+  }
+  return [...found].sort();
+}
+
+/**
+ * The README's Configuration section: the variables of its settings table (`variable | default | meaning`),
+ * the aliases its rows name (`` `LEGO_X` … is read as an alias ``), and the variables of its table of
+ * kube-lego variables that no longer apply.
+ */
+function readmeConfiguration(): { settings: string[]; aliases: string[]; retired: string[] } {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const start = readme.indexOf('\n## Configuration\n');
+  assert.ok(start >= 0, 'README.md has a "## Configuration" section');
+  const end = readme.indexOf('\n## ', start + 1);
+  const lines = readme.slice(start, end < 0 ? undefined : end).split('\n');
+  const tables: string[][][] = [];
+  let table: string[][] | undefined;
+  for (const line of lines) {
+    if (!line.startsWith('|')) {
+      table = undefined;
+      continue;
+    }
+    const cells = line
+      .slice(1, line.lastIndexOf('|'))
+      .split('|')
+      .map((cell) => cell.trim());
+    if (table === undefined) tables.push((table = []));
+    if (!cells.every((cell) => /^-+$/.test(cell))) table.push(cells);
+  }
+  const names = (text: string) => [...text.matchAll(/`(LEGO_[A-Z0-9_]+)`/g)].map((match) => match[1]!);
+  const rowsOf = (header: (cells: string[]) => boolean) => {
+    const found = tables.filter(([head]) => head !== undefined && header(head));
+    assert.equal(found.length, 1, 'one such table in the Configuration section');
+    return found[0]!.slice(1);
+  };
+  const settingsRows = rowsOf(([first, second]) => first === 'variable' && second === 'default');
+  const retiredRows = rowsOf(([first, second]) => first === 'variable' && /no longer applies/.test(second!));
+  return {
+    settings: settingsRows.flatMap(([variable]) => names(variable!)).sort(),
+    aliases: settingsRows
+      .flatMap((cells) =>
+        [
+          ...cells
+            .slice(1)
+            .join(' | ')
+            .matchAll(/`(LEGO_[A-Z0-9_]+)`[^`|]*\bis read as an alias\b/g),
+        ].map((match) => match[1]!),
+      )
+      .sort(),
+    retired: retiredRows.flatMap(([variable]) => names(variable!)).sort(),
+  };
+}
 
 /**
  * kube-lego's defaults (its README and `paramsLego`), except where src/config.ts documents otherwise:
@@ -408,6 +470,51 @@ describe('parseConfig bad values', () => {
     const covered = new Set(table.map(([, message]) => message.slice(0, message.indexOf('='))));
     assert.deepEqual(
       VARIABLES.filter((variable) => !covered.has(variable) && !unchecked.includes(variable)),
+      [],
+    );
+  });
+});
+
+describe('the variables read and the README', () => {
+  const readme = readmeConfiguration();
+  const read = [...new Set([...VARIABLES, ...variablesTheSourceReads()])].sort();
+
+  it('the source scan sees every variable parseConfig reads', () => {
+    const scanned = variablesTheSourceReads();
+    assert.deepEqual(
+      VARIABLES.filter((variable) => !scanned.includes(variable)),
+      [],
+    );
+  });
+
+  it("documents every variable the code reads in the README's Configuration tables", () => {
+    const documented = new Set([...readme.settings, ...readme.aliases, ...readme.retired]);
+    assert.deepEqual(
+      read.filter((variable) => !documented.has(variable)),
+      [],
+    );
+  });
+
+  it("reads every variable of the README's settings table", () => {
+    assert.ok(readme.settings.length > 0, 'the settings table has rows');
+    assert.deepEqual(
+      readme.settings.filter((variable) => !read.includes(variable)),
+      [],
+    );
+  });
+
+  it('reads every alias the README names', () => {
+    assert.ok(readme.aliases.length > 0, 'the settings table names aliases');
+    assert.deepEqual(
+      readme.aliases.filter((variable) => !VARIABLES.includes(variable)),
+      [],
+    );
+  });
+
+  it('documents each variable once: as a setting, an alias, or one that no longer applies', () => {
+    const all = [...readme.settings, ...readme.aliases, ...readme.retired];
+    assert.deepEqual(
+      all.filter((variable, index) => all.indexOf(variable) !== index),
       [],
     );
   });

@@ -1,9 +1,12 @@
 /**
  * List+watch against a scripted API: resumes from the last resourceVersion, re-lists on 410 Gone
- * (reporting what vanished meanwhile), and reconnects after errors with back-off.
+ * (reporting what vanished meanwhile), reports the connection state, and reconnects after errors with
+ * exponential back-off: initialBackoffMs, doubled after each further failure up to maxBackoffMs, and back
+ * to initialBackoffMs once a watch connects. The back-off runs on node:test's mock timers, so the delays
+ * checked are the ones the code schedules, whatever the machine's speed.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { listWatch, type ListWatchApi, type WatchEvent } from '../../src/kube/list-watch.ts';
 
@@ -32,6 +35,53 @@ function scriptedApi(
     },
   };
   return { api, calls };
+}
+
+/**
+ * How one watch attempt goes: `refused` rejects before connecting, `drops` connects then fails, `connects`
+ * connects and stays open.
+ */
+type Attempt = 'refused' | 'drops' | 'connects';
+
+/**
+ * Runs list+watch on mock time against watches that go as `attempts` say, jumping from one timer to the
+ * next. Returns the delays reported to onRetry and the mock time between successive watch attempts.
+ */
+async function backOff(
+  t: TestContext,
+  attempts: Attempt[],
+  options: { initialBackoffMs: number; maxBackoffMs: number },
+): Promise<{ delays: number[]; gaps: number[] }> {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  const startedAt: number[] = [];
+  const script = [...attempts];
+  const api: ListWatchApi<Obj> = {
+    async list() {
+      return { items: [], resourceVersion: '100' };
+    },
+    async watch(_resourceVersion, _onEvent, onDone) {
+      startedAt.push(Date.now());
+      const attempt = script.shift();
+      if (attempt === 'refused') throw new Error('connect ECONNREFUSED');
+      if (attempt === 'drops') setImmediate(() => onDone(new Error('connection reset')));
+      return () => undefined;
+    },
+  };
+  const delays: number[] = [];
+  const subscription = listWatch(api, {
+    ...options,
+    onRetry: (_error, delay) => delays.push(delay),
+  }).subscribe();
+  t.after(() => subscription.unsubscribe());
+  // Let each attempt and its failure happen (promises, setImmediate), then fire the retry timer it set.
+  for (let jumps = 0; startedAt.length < attempts.length; jumps += 1) {
+    if (jumps > attempts.length) assert.fail(`${startedAt.length} of ${attempts.length} attempts made`);
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    t.mock.timers.runAll();
+  }
+  const gaps = startedAt.slice(1).map((time, index) => time - startedAt[index]!);
+  return { delays, gaps };
 }
 
 const summary = (events: WatchEvent<Obj>[]) =>
@@ -69,27 +119,39 @@ describe('Ingress list+watch', () => {
     assert.equal(calls.filter((call) => call === 'list').length, 2);
   });
 
-  it('reconnects with growing back-off after errors and reports the connection state', async () => {
-    const delays: number[] = [];
+  it('reports connected when a watch starts, disconnected when it drops or is unsubscribed', async () => {
     const states: boolean[] = [];
     const { api } = scriptedApi(
       [[]],
-      [
-        (_emit, done) => done(new Error('connection reset')),
-        (_emit, done) => done(new Error('connection reset')),
-        (emit) => emit('ADDED', obj('z', '120')),
-      ],
+      [(_emit, done) => done(new Error('connection reset')), (emit) => emit('ADDED', obj('z', '120'))],
     );
     const events = await firstValueFrom(
-      listWatch(api, {
-        initialBackoffMs: 2,
-        onRetry: (_error, delay) => delays.push(delay),
-        onConnected: (connected) => states.push(connected),
-      }).pipe(take(1), toArray()),
+      listWatch(api, { initialBackoffMs: 1, onConnected: (connected) => states.push(connected) }).pipe(
+        take(1),
+        toArray(),
+      ),
     );
     assert.deepEqual(summary(events), ['ADDED z']);
-    assert.deepEqual(delays, [2, 2]); // back-off resets once a watch connects, then grows on repeated failure
-    assert.equal(states[0], true);
-    assert.ok(states.includes(false));
+    // connected, dropped, reconnected, unsubscribed by take(1)
+    assert.deepEqual(states, [true, false, true, false]);
+  });
+
+  it('waits initialBackoffMs after a failed attempt, twice as long after each further one, at most maxBackoffMs', async (t) => {
+    const { delays, gaps } = await backOff(t, [...Array<Attempt>(6).fill('refused'), 'connects'], {
+      initialBackoffMs: 100,
+      maxBackoffMs: 1000,
+    });
+    assert.deepEqual(delays, [100, 200, 400, 800, 1000, 1000]); // 800 * 2 is capped at 1000
+    assert.deepEqual(gaps, delays, 'the attempts are as far apart as the delays reported');
+  });
+
+  it('starts again from initialBackoffMs once a watch has connected', async (t) => {
+    const { delays, gaps } = await backOff(t, ['refused', 'refused', 'drops', 'connects'], {
+      initialBackoffMs: 100,
+      maxBackoffMs: 1000,
+    });
+    // Without the reset the third delay would be 400.
+    assert.deepEqual(delays, [100, 200, 100]);
+    assert.deepEqual(gaps, delays, 'the attempts are as far apart as the delays reported');
   });
 });
