@@ -33,7 +33,10 @@ export interface Cluster {
    * outcome of an adopted Job that has finished comes back with it.
    */
   launchIssuance(objects: IssuanceObjects): Promise<Launched>;
-  /** Deletes the Job of that name (its pods and solver objects go with it) and launches the issuance anew. */
+  /**
+   * Deletes the Job of that name (its pods and solver objects go with it) and launches the issuance anew,
+   * creating each new object once the garbage collector has removed the old one of its name.
+   */
   replaceIssuance(objects: IssuanceObjects): Promise<void>;
   /** Waits until the Job finishes; its outcome is read from the pod's termination message. */
   awaitJob(namespace: string, name: string, signal: AbortSignal): Promise<IssuanceOutcome>;

@@ -32,6 +32,22 @@ async function createOrAdopt(create: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
+/** How long replacing a Job may wait for the old Job and its solver objects to be deleted. */
+const REPLACE_TIMEOUT_MS = 10_000;
+
+/**
+ * Runs a create call until it succeeds, while an object of that name (being deleted) is still there (409),
+ * every 100 ms until `deadline`.
+ */
+async function createOnceGone(create: () => Promise<unknown>, what: string, deadline: number): Promise<void> {
+  while (await createOrAdopt(create)) {
+    if (Date.now() >= deadline) {
+      throw new Error(`${what} was not deleted within ${REPLACE_TIMEOUT_MS / 1000} s: cannot replace it`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** The outcome of a finished Job from its conditions, or undefined while it runs. */
 export function jobConditionOutcome(job: V1Job): IssuanceOutcome | undefined {
   const conditions = job.status?.conditions ?? [];
@@ -95,15 +111,18 @@ export class KubernetesCluster implements Cluster {
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
     }
-    for (let attempt = 0; attempt < 100; attempt += 1) {
-      if (!(await createOrAdopt(() => this.#batch.createNamespacedJob({ namespace, body: job })))) {
-        const created = await this.#batch.readNamespacedJob({ namespace, name });
-        await this.#createSolvers(objects, created.metadata!.uid!);
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`Job ${namespace}/${name} was not deleted within 10 s: cannot replace it`);
+    // The old Job's solver Service and Ingress bear the new ones' names and go only when the garbage
+    // collector gets to them, which on a busy cluster is after the new Job exists: adopting them (409) would
+    // leave the new Job without solver objects once they are collected. So each is created once its
+    // predecessor is gone.
+    const deadline = Date.now() + REPLACE_TIMEOUT_MS;
+    await createOnceGone(
+      () => this.#batch.createNamespacedJob({ namespace, body: job }),
+      `Job ${namespace}/${name}`,
+      deadline,
+    );
+    const created = await this.#batch.readNamespacedJob({ namespace, name });
+    await this.#createSolvers(objects, created.metadata!.uid!, deadline);
   }
 
   async awaitJob(namespace: string, name: string, signal: AbortSignal): Promise<IssuanceOutcome> {
@@ -159,9 +178,19 @@ export class KubernetesCluster implements Cluster {
     }
   }
 
-  /** Creates the solver Service and Ingress of an issuance, owned by its Job (existing ones are kept). */
-  async #createSolvers({ job, service, ingress }: IssuanceObjects, jobUid: string): Promise<void> {
+  /**
+   * Creates the solver Service and Ingress of an issuance, owned by its Job. Existing ones are kept (a
+   * relaunch adopts them with the Job), unless `replacing` gives the deadline by which those of a replaced
+   * Job must be gone.
+   */
+  async #createSolvers(
+    { job, service, ingress }: IssuanceObjects,
+    jobUid: string,
+    replacing?: number,
+  ): Promise<void> {
     const namespace = job.metadata!.namespace!;
+    const create = (call: () => Promise<unknown>, what: string) =>
+      replacing === undefined ? createOrAdopt(call) : createOnceGone(call, what, replacing);
     const owner: V1OwnerReference = {
       apiVersion: 'batch/v1',
       kind: 'Job',
@@ -170,17 +199,21 @@ export class KubernetesCluster implements Cluster {
       controller: true,
       blockOwnerDeletion: false,
     };
-    await createOrAdopt(() =>
-      this.#core.createNamespacedService({
-        namespace,
-        body: { ...service, metadata: { ...service.metadata, ownerReferences: [owner] } },
-      }),
+    await create(
+      () =>
+        this.#core.createNamespacedService({
+          namespace,
+          body: { ...service, metadata: { ...service.metadata, ownerReferences: [owner] } },
+        }),
+      `solver Service ${namespace}/${service.metadata!.name!}`,
     );
-    await createOrAdopt(() =>
-      this.#networking.createNamespacedIngress({
-        namespace,
-        body: { ...ingress, metadata: { ...ingress.metadata, ownerReferences: [owner] } },
-      }),
+    await create(
+      () =>
+        this.#networking.createNamespacedIngress({
+          namespace,
+          body: { ...ingress, metadata: { ...ingress.metadata, ownerReferences: [owner] } },
+        }),
+      `solver Ingress ${namespace}/${ingress.metadata!.name!}`,
     );
   }
 

@@ -48,6 +48,7 @@ export function requiredPermissions(config: Config): Permission[] {
     need('create', 'batch', 'jobs', own, 'to launch issuance Jobs'),
     need('get', 'batch', 'jobs', own, 'to follow issuance Jobs'),
     need('watch', 'batch', 'jobs', own, 'to follow issuance Jobs'),
+    need('delete', 'batch', 'jobs', own, 'to replace a stale issuance Job'),
     need('list', '', 'pods', own, "to read an issuance Job's outcome"),
     need('create', '', 'services', own, 'to create solver Services'),
     need('create', 'networking.k8s.io', 'ingresses', own, 'to create solver Ingresses'),

@@ -1,11 +1,73 @@
 /**
  * An in-memory {@link Cluster} for unit tests: Secrets in a map, launched Jobs recorded, Job outcomes
  * delivered by the test, Events collected.
+ *
+ * It refuses what the API server would refuse the operator under manifests/install.yml: each method names
+ * the API requests the real adapter (src/kube/kubernetes-cluster.ts) makes ({@link CLUSTER_REQUESTS}), and a
+ * call whose requests the manifest's RBAC does not all allow the operator's ServiceAccount fails with a 403
+ * like the API server's, before it changes anything (the real adapter may fail midway). `recordEvent`
+ * drops a refused Event without throwing, as the real one does.
+ * test/kube/kubernetes-cluster-under-rbac.test.ts checks, against a real API server, that the table lists
+ * exactly the requests the real adapter makes and that this reading of the manifest agrees with the
+ * server's RBAC.
  */
 import type { TlsSecretData } from '../../src/certificate/policy.ts';
 import type { IssuanceOutcome } from '../../src/issuance/job-contract.ts';
 import type { IssuanceObjects } from '../../src/issuance/job-objects.ts';
 import type { Cluster, Launched, ObjectRef } from '../../src/kube/cluster.ts';
+import {
+  forbiddenMessage,
+  installRbac,
+  type ManifestRbac,
+  type ResourceRequest,
+  type ServiceAccountRef,
+} from '../support/manifest-rbac.ts';
+
+/** One kind of API request: a verb on a resource (the namespace is the call's). */
+export type ApiCall = Pick<ResourceRequest, 'verb' | 'group' | 'resource'>;
+
+const call = (verb: string, group: string, resource: string): ApiCall => ({ verb, group, resource });
+
+/**
+ * The API requests the real adapter makes in each method, in the namespace the call is about (the Secret's,
+ * the Job's, the Ingress's). Some happen only on some paths (awaitJob lists pods once the Job finished).
+ */
+export const CLUSTER_REQUESTS: { readonly [M in keyof Cluster]: readonly ApiCall[] } = {
+  readTlsSecret: [call('get', '', 'secrets')],
+  launchIssuance: [
+    call('create', 'batch', 'jobs'),
+    call('get', 'batch', 'jobs'),
+    call('create', '', 'services'),
+    call('create', 'networking.k8s.io', 'ingresses'),
+  ],
+  replaceIssuance: [
+    call('delete', 'batch', 'jobs'),
+    call('create', 'batch', 'jobs'),
+    call('get', 'batch', 'jobs'),
+    call('create', '', 'services'),
+    call('create', 'networking.k8s.io', 'ingresses'),
+  ],
+  awaitJob: [call('get', 'batch', 'jobs'), call('watch', 'batch', 'jobs'), call('list', '', 'pods')],
+  recordEvent: [call('create', '', 'events')],
+};
+
+/** The operator's ServiceAccount name in manifests/install.yml (its namespace is the operator's). */
+export const OPERATOR_SERVICE_ACCOUNT = 'kube-lego';
+/** The namespace manifests/install.yml installs into. */
+export const MANIFEST_NAMESPACE = 'kube-lego';
+
+const INSTALL_RBAC = await installRbac();
+
+/** Options of {@link FakeCluster}. */
+export interface FakeClusterOptions {
+  /**
+   * The operator's namespace (`LEGO_NAMESPACE`): the manifest is read as installed there. Default
+   * `default`, as LEGO_NAMESPACE's.
+   */
+  namespace?: string;
+  /** The RBAC to enforce; default manifests/install.yml's. */
+  rbac?: ManifestRbac;
+}
 
 /** A recorded Event. */
 export interface RecordedEvent {
@@ -33,14 +95,38 @@ export class FakeCluster implements Cluster {
   outcome: ((objects: IssuanceObjects) => IssuanceOutcome) | undefined;
   /** When set, reading a Secret fails with this error. */
   readError: Error | undefined;
+  /** The message of every request refused by RBAC, in order. */
+  readonly refused: string[] = [];
+  readonly #rbac: ManifestRbac;
+  readonly #account: ServiceAccountRef;
+
+  constructor(options: FakeClusterOptions = {}) {
+    const namespace = options.namespace ?? 'default';
+    this.#rbac = (options.rbac ?? INSTALL_RBAC).relocated(MANIFEST_NAMESPACE, namespace);
+    this.#account = { namespace, name: OPERATOR_SERVICE_ACCOUNT };
+  }
+
+  /** Throws the API server's 403 for the first request of `method` that the RBAC does not allow. */
+  #authorize(method: keyof Cluster, namespace: string, name: string): void {
+    for (const request of CLUSTER_REQUESTS[method]) {
+      const named = ['get', 'update', 'patch', 'delete'].includes(request.verb);
+      const full: ResourceRequest = { ...request, namespace, ...(named && { name }) };
+      if (this.#rbac.allows(this.#account, full)) continue;
+      const message = forbiddenMessage(this.#account, full);
+      this.refused.push(message);
+      throw Object.assign(new Error(message), { code: 403 });
+    }
+  }
 
   async readTlsSecret(namespace: string, name: string): Promise<TlsSecretData | undefined> {
+    this.#authorize('readTlsSecret', namespace, name);
     if (this.readError) throw this.readError;
     return this.secrets.get(`${namespace}/${name}`);
   }
 
   async launchIssuance(objects: IssuanceObjects): Promise<Launched> {
     const name = objects.job.metadata!.name!;
+    this.#authorize('launchIssuance', objects.job.metadata!.namespace!, name);
     this.launches.push(name);
     if (this.jobs.has(name)) {
       const outcome = this.#finished.get(name);
@@ -53,13 +139,19 @@ export class FakeCluster implements Cluster {
 
   async replaceIssuance(objects: IssuanceObjects): Promise<void> {
     const name = objects.job.metadata!.name!;
+    this.#authorize('replaceIssuance', objects.job.metadata!.namespace!, name);
     this.replacements += 1;
     this.jobs.delete(name);
     this.#finished.delete(name);
     await this.launchIssuance(objects);
   }
 
-  awaitJob(_namespace: string, name: string, signal: AbortSignal): Promise<IssuanceOutcome> {
+  awaitJob(namespace: string, name: string, signal: AbortSignal): Promise<IssuanceOutcome> {
+    try {
+      this.#authorize('awaitJob', namespace, name);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     const done = this.#finished.get(name);
     if (done) return Promise.resolve(done);
     return new Promise((resolve, reject) => {
@@ -83,6 +175,11 @@ export class FakeCluster implements Cluster {
     reason: string,
     message: string,
   ): Promise<void> {
+    try {
+      this.#authorize('recordEvent', about.namespace, about.name);
+    } catch {
+      return; // Best effort, as the real one: a refused Event is dropped (the real one logs it at debug).
+    }
     this.events.push({ about, type, reason, message });
   }
 }

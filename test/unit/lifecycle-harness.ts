@@ -7,6 +7,7 @@ import { Deduplicator } from '../../src/process/deduplicator.ts';
 import { ProcessRunner } from '../../src/process/runner.ts';
 import { lifecycleTasks } from '../../tasks/index.ts';
 import type { LifecycleServices, LifecycleToken } from '../../tasks/services.ts';
+import type { ManifestRbac } from '../support/manifest-rbac.ts';
 import { FakeCluster } from './fake-cluster.ts';
 
 /** The lifecycle diagram as shipped. */
@@ -20,9 +21,12 @@ export function lifecycleXml(): Promise<string> {
   return readFile(LIFECYCLE_BPMN, 'utf8');
 }
 
-/** A runner of the given diagram text over a fake cluster, and its parts. */
-export async function lifecycleHarness(xml?: string, config: Config = parseConfig({})) {
-  const cluster = new FakeCluster();
+/**
+ * A runner of the given diagram text over a fake cluster, and its parts. The fake enforces `rbac`
+ * (default: manifests/install.yml's) for the operator installed in `config.namespace`.
+ */
+export async function lifecycleHarness(xml?: string, config: Config = parseConfig({}), rbac?: ManifestRbac) {
+  const cluster = new FakeCluster({ namespace: config.namespace, ...(rbac !== undefined && { rbac }) });
   const deduplicator = new Deduplicator();
   const clock = { now: Date.now() };
   const services: LifecycleServices = { config, cluster, deduplicator, now: () => clock.now };

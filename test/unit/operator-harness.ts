@@ -46,7 +46,7 @@ export async function until(condition: () => boolean, ms = 10_000): Promise<void
 /** Builds and starts an operator; `lines` collects its JSON log lines. */
 export async function operatorHarness(env: Record<string, string> = {}, maxConcurrentRuns = 64) {
   const config = parseConfig(env);
-  const cluster = new FakeCluster();
+  const cluster = new FakeCluster({ namespace: config.namespace });
   const clock = new FakeClock(Date.now());
   const events = new Subject<WatchEvent<V1Ingress>>();
   const lines: Record<string, unknown>[] = [];

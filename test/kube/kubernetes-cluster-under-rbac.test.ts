@@ -1,0 +1,422 @@
+/**
+ * src/kube/kubernetes-cluster.ts against a real kube-apiserver (and the real Job and garbage-collector
+ * controllers), authenticated as the operator's ServiceAccount under the RBAC of manifests/install.yml:
+ * every call the lifecycle tasks make (read a Secret, launch, adopt, replace a stale Job, follow a Job to its
+ * outcome, record an Event) does what it says, and the API server's audit log shows the requests each made,
+ * none refused. Those requests are exactly the ones the in-memory fake (test/unit/fake-cluster.ts) checks
+ * against the manifest, and the fake's reading of the manifest is compared with the server's own decisions.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  BatchV1Api,
+  CoreV1Api,
+  NetworkingV1Api,
+  type KubeConfig,
+  type V1OwnerReference,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { parseConfig } from '../../src/config.ts';
+import { issuanceJobName, issuanceObjects, type IssuanceObjects } from '../../src/issuance/job-objects.ts';
+import type { Cluster, ObjectRef } from '../../src/kube/cluster.ts';
+import { KubernetesCluster } from '../../src/kube/kubernetes-cluster.ts';
+import { missingPermissions, requiredPermissions } from '../../src/kube/permissions.ts';
+import { createLogger } from '../../src/log.ts';
+import { createNamespace, eventually, isStatus } from '../support/cluster-testing.ts';
+import { installRbac, type ResourceRequest } from '../support/manifest-rbac.ts';
+import { request } from '../unit/certificate-request.ts';
+import { CLUSTER_REQUESTS } from '../unit/fake-cluster.ts';
+import {
+  ISSUER,
+  OPERATOR,
+  describeRequest,
+  forbidden,
+  requestKinds,
+  startRbacCluster,
+  type AuditedRequest,
+  type RbacCluster,
+} from './rbac-harness.ts';
+
+const config = parseConfig({ LEGO_NAMESPACE: 'kube-lego', LEGO_JOB_TTL: '1h' });
+
+/** The request kinds the fake's table names for `method`, in {@link requestKinds}' form. */
+function declared(method: keyof Cluster): string[] {
+  return [
+    ...new Set(CLUSTER_REQUESTS[method].map((call) => `${call.verb} ${call.group}/${call.resource}`)),
+  ].sort();
+}
+
+describe('KubernetesCluster as the operator under the manifest RBAC', () => {
+  let cluster: RbacCluster;
+  let operator: KubeConfig;
+  let kube: KubernetesCluster;
+  let core: CoreV1Api;
+  let batch: BatchV1Api;
+  let networking: NetworkingV1Api;
+  let ingress: ObjectRef;
+
+  /** Runs `body` as the operator; returns its result and the requests the operator made meanwhile. */
+  async function audited<T>(body: () => Promise<T>): Promise<{ result: T; requests: AuditedRequest[] }> {
+    const mark = cluster.audit.mark();
+    const result = await body();
+    const requests = await cluster.audit.requestsSince(mark, OPERATOR, operator);
+    assert.deepEqual(forbidden(requests), [], 'no request refused');
+    return { result, requests };
+  }
+
+  /** The issuance objects of a request for `secretName` from the Ingress shop/shop. */
+  function objectsFor(secretName: string): IssuanceObjects {
+    const token = request({ secretName, ingress: { name: 'shop', uid: ingress.uid } });
+    return issuanceObjects(token, issuanceJobName(token, undefined), config);
+  }
+
+  /** The Job's pod, once the Job controller created it. */
+  function jobPod(job: string): Promise<V1Pod> {
+    return eventually(
+      `the pod of Job ${job}`,
+      async () =>
+        (await core.listNamespacedPod({ namespace: 'kube-lego', labelSelector: `job-name=${job}` })).items[0],
+      30_000,
+    );
+  }
+
+  /** Ends the Job's pod as the process kubelet would: Succeeded, with `message` as its termination message. */
+  async function finishPod(pod: V1Pod, message: string): Promise<void> {
+    const now = new Date();
+    pod.status = {
+      ...pod.status,
+      phase: 'Succeeded',
+      containerStatuses: [
+        {
+          name: 'issue',
+          image: pod.spec!.containers[0]!.image!,
+          imageID: '',
+          ready: false,
+          restartCount: 0,
+          started: false,
+          state: {
+            terminated: { exitCode: 0, reason: 'Completed', message, startedAt: now, finishedAt: now },
+          },
+        },
+      ],
+    };
+    await core.replaceNamespacedPodStatus({
+      namespace: pod.metadata!.namespace!,
+      name: pod.metadata!.name!,
+      body: pod,
+    });
+  }
+
+  /** The owner reference of an object of the issuance (Service or Ingress), or undefined when it is gone. */
+  async function solverOwners(
+    name: string,
+  ): Promise<{ service?: V1OwnerReference[]; ingress?: V1OwnerReference[] }> {
+    const read = async <T>(get: () => Promise<T>) => {
+      try {
+        return await get();
+      } catch (error) {
+        if (isStatus(error, 404)) return undefined;
+        throw error;
+      }
+    };
+    const service = await read(() => core.readNamespacedService({ namespace: 'kube-lego', name }));
+    const solver = await read(() => networking.readNamespacedIngress({ namespace: 'kube-lego', name }));
+    const plain = (references: V1OwnerReference[] | undefined) =>
+      (references ?? []).map((each) => ({ ...each }));
+    return {
+      ...(service && { service: plain(service.metadata?.ownerReferences) }),
+      ...(solver && { ingress: plain(solver.metadata?.ownerReferences) }),
+    };
+  }
+
+  /** Puts a finalizer on the solver Service (so it outlives its deletion), or takes it off. */
+  async function holdService(name: string, hold: boolean): Promise<void> {
+    const service = await core.readNamespacedService({ namespace: 'kube-lego', name });
+    service.metadata!.finalizers = hold ? ['kube-lego.test/hold'] : [];
+    await core.replaceNamespacedService({ namespace: 'kube-lego', name, body: service });
+  }
+
+  const ownedBy = (job: string, uid: string): V1OwnerReference[] => [
+    { apiVersion: 'batch/v1', kind: 'Job', name: job, uid, controller: true, blockOwnerDeletion: false },
+  ];
+
+  before(async () => {
+    cluster = await startRbacCluster();
+    core = cluster.admin.makeApiClient(CoreV1Api);
+    batch = cluster.admin.makeApiClient(BatchV1Api);
+    networking = cluster.admin.makeApiClient(NetworkingV1Api);
+    operator = await cluster.as(OPERATOR);
+    kube = new KubernetesCluster(operator, createLogger({ level: 'silent', type: 'json' }));
+    await createNamespace(cluster.admin, 'shop');
+    const created = await networking.createNamespacedIngress({
+      namespace: 'shop',
+      body: {
+        metadata: { name: 'shop', annotations: { 'kubernetes.io/tls-acme': 'true' } },
+        spec: {
+          tls: [{ secretName: 'shop-tls', hosts: ['shop.test'] }],
+          rules: [
+            {
+              host: 'shop.test',
+              http: {
+                paths: [
+                  {
+                    path: '/',
+                    pathType: 'Prefix',
+                    backend: { service: { name: 'web', port: { number: 80 } } },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      },
+    });
+    ingress = {
+      kind: 'Ingress',
+      apiVersion: 'networking.k8s.io/v1',
+      namespace: 'shop',
+      name: 'shop',
+      uid: created.metadata!.uid!,
+    };
+  });
+
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  it('reads a certificate Secret in the Ingress namespace, and a missing one as undefined (404, not 403)', async () => {
+    await core.createNamespacedSecret({
+      namespace: 'shop',
+      body: {
+        metadata: { name: 'shop-tls' },
+        type: 'kubernetes.io/tls',
+        data: {
+          'tls.crt': Buffer.from('CERT').toString('base64'),
+          'tls.key': Buffer.from('KEY').toString('base64'),
+        },
+      },
+    });
+    const { result, requests } = await audited(async () => [
+      await kube.readTlsSecret('shop', 'shop-tls'),
+      await kube.readTlsSecret('shop', 'absent-tls'),
+    ]);
+    assert.deepEqual(result, [{ 'tls.crt': 'CERT', 'tls.key': 'KEY' }, undefined]);
+    assert.deepEqual(requestKinds(requests), declared('readTlsSecret'));
+    assert.deepEqual(requests.map(describeRequest), [
+      'get secrets shop/shop-tls → 200',
+      'get secrets shop/absent-tls → 404',
+    ]);
+  });
+
+  it('launches the Job as the issuer, with its solver Service and Ingress owned by it, and adopts it on relaunch', async () => {
+    const objects = objectsFor('shop-tls');
+    const name = objects.job.metadata!.name!;
+    const launch = await audited(() => kube.launchIssuance(objects));
+    assert.deepEqual(launch.result, { adopted: false });
+    assert.deepEqual(requestKinds(launch.requests), declared('launchIssuance'));
+    const job = await batch.readNamespacedJob({ namespace: 'kube-lego', name });
+    assert.equal(job.spec?.template.spec?.serviceAccountName, ISSUER.name);
+    assert.deepEqual(await solverOwners(name), {
+      service: ownedBy(name, job.metadata!.uid!),
+      ingress: ownedBy(name, job.metadata!.uid!),
+    });
+
+    const relaunch = await audited(() => kube.launchIssuance(objects));
+    assert.deepEqual(relaunch.result, { adopted: true }, 'running: no outcome yet');
+    assert.deepEqual(
+      relaunch.requests.filter((each) => each.verb === 'create').map((each) => each.code),
+      [409, 409, 409],
+      'Job, Service and Ingress exist already',
+    );
+    assert.equal(
+      (await batch.readNamespacedJob({ namespace: 'kube-lego', name })).metadata?.uid,
+      job.metadata?.uid,
+    );
+  });
+
+  it("follows the Job by watch to its end and takes the outcome from its pod's termination message", async () => {
+    const name = objectsFor('shop-tls').job.metadata!.name!;
+    const pod = await jobPod(name);
+    const { result, requests } = await audited(async () => {
+      const outcome = kube.awaitJob('kube-lego', name, AbortSignal.timeout(60_000));
+      // Finished while awaitJob watches, so the watch is what wakes it.
+      await eventually('awaitJob watching the Job', async () => {
+        const seen = await cluster.audit.requestsSince(0, OPERATOR, operator);
+        return seen.some((each) => each.verb === 'watch' && each.uri.includes(`metadata.name%3D${name}`));
+      });
+      await finishPod(
+        pod,
+        JSON.stringify({ succeeded: true, reason: 'Issued', message: 'issued for shop.test' }),
+      );
+      return outcome;
+    });
+    assert.deepEqual(result, { succeeded: true, reason: 'Issued', message: 'issued for shop.test' });
+    assert.deepEqual(requestKinds(requests), declared('awaitJob'));
+  });
+
+  it('replaces the succeeded Job: deletes it, and creates the new Job and its solver objects once the old ones are gone', async () => {
+    const objects = objectsFor('shop-tls');
+    const name = objects.job.metadata!.name!;
+    const stale = await audited(() => kube.launchIssuance(objects));
+    assert.equal(stale.result.adopted, true);
+    assert.equal(stale.result.outcome?.succeeded, true, 'the adopted Job is known to have succeeded');
+    const oldUid = (await batch.readNamespacedJob({ namespace: 'kube-lego', name })).metadata!.uid!;
+    const oldPod = (await jobPod(name)).metadata!.uid!;
+    assert.deepEqual(await solverOwners(name), {
+      service: ownedBy(name, oldUid),
+      ingress: ownedBy(name, oldUid),
+    });
+    // A finalizer keeps the old solver Service after the garbage collector deletes it, as a busy collector
+    // would leave it in place a while: the new Job must not adopt it.
+    await holdService(name, true);
+
+    const replace = await audited(async () => {
+      let settled = false;
+      const replacing = kube.replaceIssuance(objects).finally(() => (settled = true));
+      await eventually('the old solver Service deleted by the garbage collector (and held)', async () => {
+        const service = await core.readNamespacedService({ namespace: 'kube-lego', name });
+        return service.metadata?.deletionTimestamp !== undefined;
+      });
+      await eventually('the new Job', async () => {
+        const job = await batch.readNamespacedJob({ namespace: 'kube-lego', name });
+        return job.metadata?.uid !== oldUid;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(settled, false, 'the replace waits while the old solver Service is there');
+      await holdService(name, false);
+      await replacing;
+    });
+    assert.deepEqual(requestKinds(replace.requests), declared('replaceIssuance'));
+    const codes = (verb: string, resource: string) =>
+      replace.requests
+        .filter((each) => each.verb === verb && each.resource === resource)
+        .map((each) => each.code);
+    assert.deepEqual(codes('delete', 'jobs'), [200]);
+    assert.ok(
+      codes('create', 'services').length > 1,
+      'the Service was created again until the old one was gone',
+    );
+    assert.deepEqual(new Set(codes('create', 'services')), new Set([409, 201]));
+    const job = await batch.readNamespacedJob({ namespace: 'kube-lego', name });
+    const newUid = job.metadata!.uid!;
+    assert.equal(job.status?.succeeded ?? 0, 0, 'a new Job, not yet run');
+    assert.deepEqual(await solverOwners(name), {
+      service: ownedBy(name, newUid),
+      ingress: ownedBy(name, newUid),
+    });
+    // What the old Job owned is collected (its pod); the solver objects stay, the new Job's.
+    await eventually(
+      'the old Job pod collected',
+      async () => {
+        const pods = await core.listNamespacedPod({
+          namespace: 'kube-lego',
+          labelSelector: `job-name=${name}`,
+        });
+        return !pods.items.some((pod) => pod.metadata?.uid === oldPod);
+      },
+      30_000,
+    );
+    assert.deepEqual(await solverOwners(name), {
+      service: ownedBy(name, newUid),
+      ingress: ownedBy(name, newUid),
+    });
+  });
+
+  it('reports JobDeleted when the Job is deleted while it is followed', async () => {
+    const objects = objectsFor('other-tls');
+    const name = objects.job.metadata!.name!;
+    await kube.launchIssuance(objects);
+    const { result, requests } = await audited(async () => {
+      const outcome = kube.awaitJob('kube-lego', name, AbortSignal.timeout(60_000));
+      await eventually('awaitJob watching the Job', async () => {
+        const seen = await cluster.audit.requestsSince(0, OPERATOR, operator);
+        return seen.some((each) => each.verb === 'watch' && each.uri.includes(`metadata.name%3D${name}`));
+      });
+      await batch.deleteNamespacedJob({ namespace: 'kube-lego', name, propagationPolicy: 'Background' });
+      return outcome;
+    });
+    assert.equal(result.succeeded, false);
+    assert.equal(result.reason, 'JobDeleted');
+    assert.deepEqual(requestKinds(requests), ['get batch/jobs', 'watch batch/jobs']);
+  });
+
+  it('records an Event on the Ingress in its namespace', async () => {
+    const { requests } = await audited(() =>
+      kube.recordEvent(ingress, 'Warning', 'SelfCheckFailed', 'host shop.test answered 404'),
+    );
+    assert.deepEqual(requestKinds(requests), declared('recordEvent'));
+    const events = await core.listNamespacedEvent({
+      namespace: 'shop',
+      fieldSelector: 'involvedObject.name=shop,involvedObject.kind=Ingress',
+    });
+    assert.deepEqual(
+      events.items.map((event) => [
+        event.type,
+        event.reason,
+        event.message,
+        event.involvedObject.uid,
+        event.source?.component,
+      ]),
+      [['Warning', 'SelfCheckFailed', 'host shop.test answered 404', ingress.uid, 'kube-lego']],
+    );
+  });
+
+  it('passes its own start-up permission check, which asks for every request the adapter makes', async () => {
+    const required = requiredPermissions(config);
+    for (const [method, calls] of Object.entries(CLUSTER_REQUESTS)) {
+      for (const call of calls) {
+        assert.ok(
+          required.some(
+            (p) => p.verb === call.verb && p.group === call.group && p.resource === call.resource,
+          ),
+          `the start-up check asks for ${call.verb} ${call.resource} (${method})`,
+        );
+      }
+    }
+    assert.deepEqual(await missingPermissions(operator, required), []);
+  });
+
+  it("agrees with the API server on what the manifest allows each identity (the fake's reading)", async () => {
+    const rbac = await installRbac();
+    const resources: [string, string][] = [
+      ['', 'secrets'],
+      ['', 'events'],
+      ['', 'pods'],
+      ['', 'pods/log'],
+      ['', 'services'],
+      ['', 'configmaps'],
+      ['batch', 'jobs'],
+      ['batch', 'jobs/status'],
+      ['networking.k8s.io', 'ingresses'],
+      ['apps', 'deployments'],
+    ];
+    const verbs = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
+    const cases: [typeof OPERATOR, ResourceRequest][] = [];
+    for (const account of [OPERATOR, ISSUER]) {
+      for (const [group, resource] of resources) {
+        for (const verb of verbs) {
+          for (const namespace of ['kube-lego', 'shop', undefined]) {
+            cases.push([account, { verb, group, resource, ...(namespace !== undefined && { namespace }) }]);
+          }
+        }
+      }
+    }
+    const disagreements: string[] = [];
+    let allowed = 0;
+    for (let start = 0; start < cases.length; start += 40) {
+      await Promise.all(
+        cases.slice(start, start + 40).map(async ([account, each]) => {
+          const server = await cluster.allows(account, each);
+          if (server) allowed += 1;
+          if (server !== rbac.allows(account, each)) {
+            disagreements.push(
+              `${account.name}: ${each.verb} ${each.resource} in ${each.namespace ?? '(all)'}: server ${server}`,
+            );
+          }
+        }),
+      );
+    }
+    assert.deepEqual(disagreements, []);
+    assert.ok(allowed > 20, `${allowed} of ${cases.length} allowed`);
+  });
+});
