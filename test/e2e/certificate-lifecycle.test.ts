@@ -5,8 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { createNamespace, eventually } from '../support/cluster-testing.ts';
-import { after, before, describe, it } from 'node:test';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { X509Certificate } from 'node:crypto';
+import { BatchV1Api, CoreV1Api, type V1Ingress, type V1Secret } from '@kubernetes/client-node';
 import {
   installKubeLego,
   installObjects,
@@ -15,28 +16,96 @@ import {
   startSandbox,
   type Sandbox,
 } from '../support/sandbox.ts';
-import { ingressManifest, jobsOf, networking, operatorReady, validSecret, watchJobs } from './e2e-harness.ts';
+import {
+  ingressManifest,
+  jobFinished,
+  jobsOf,
+  networking,
+  operatorReady,
+  operatorRuns,
+  validSecret,
+  watchJobs,
+  type OperatorRun,
+} from './e2e-harness.ts';
 import { readSecret } from '../jobs/issuance-harness.ts';
+import { ordersFor } from '../support/pebble-orders.ts';
+
+/** The serial number of the certificate in a tls Secret. */
+function serialOf(secret: V1Secret): string {
+  return new X509Certificate(Buffer.from(secret.data!['tls.crt']!, 'base64')).serialNumber;
+}
+
+/**
+ * An Ingress of class nginx, not annotated for kube-lego, that routes the ACME challenge path of `hosts` to
+ * a Service that does not exist: the router answers 503 there for as long as it wins over a solver Ingress.
+ */
+function holdChallenges(name: string, hosts: string[]): V1Ingress {
+  return {
+    metadata: { name },
+    spec: {
+      ingressClassName: 'nginx',
+      rules: hosts.map((host) => ({
+        host,
+        http: {
+          paths: [
+            {
+              path: '/.well-known/acme-challenge/',
+              pathType: 'Prefix',
+              backend: { service: { name: 'no-such-service', port: { number: 80 } } },
+            },
+          ],
+        },
+      })),
+    },
+  };
+}
 
 describe('certificate lifecycle, end to end', () => {
   let sandbox: Sandbox;
   let jobs: Awaited<ReturnType<typeof watchJobs>>;
 
+  /** Whether a test or the set-up failed: then the operator's and every component's logs are printed. */
+  let failed = false;
+  const printLogs = async (): Promise<void> => {
+    if (sandbox) process.stderr.write(`${await operatorLogs(sandbox).catch(String)}\n${sandbox.logs()}\n`);
+  };
+
   before(async () => {
+    try {
+      await setUp();
+    } catch (error) {
+      await printLogs();
+      throw error;
+    }
+  });
+
+  async function setUp(): Promise<void> {
     sandbox = await startSandbox();
     await installKubeLego(
       sandbox,
-      await installObjects({ ...sandboxSettings(sandbox), LEGO_CHECK_INTERVAL: '5s', LEGO_JOB_TTL: '3s' }),
+      await installObjects({
+        ...sandboxSettings(sandbox),
+        LEGO_CHECK_INTERVAL: '5s',
+        LEGO_JOB_TTL: '3s',
+        // The restart test holds a Job in its self-check while the operator restarts: retry often (each
+        // wait 1.2 times the last, from 200 ms) and long enough for the restart.
+        LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER: '1.2',
+        LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '60s',
+      }),
     );
     await eventually('the operator pod ready', () => operatorReady(sandbox));
     await createNamespace(sandbox.kube, 'shop');
     jobs = await watchJobs(sandbox.kube);
+  }
+
+  afterEach((context) => {
+    // TestContext.passed (Node 21+) is missing from @types/node's typing of the hook's context.
+    if ((context as { passed?: boolean }).passed === false) failed = true;
   });
 
-  after(async (context) => {
+  after(async () => {
     jobs?.stop();
-    if (context.signal.aborted || process.exitCode)
-      process.stderr.write(`${await operatorLogs(sandbox)}\n${sandbox.logs()}\n`);
+    if (failed) await printLogs();
     await sandbox?.stop();
   });
 
@@ -108,23 +177,72 @@ describe('certificate lifecycle, end to end', () => {
     assert.equal(jobsOf(jobs, 'shop/api-tls').length, 2);
   });
 
-  it('leaves a valid certificate alone: no Job', async () => {
-    const count = jobs.jobs.size;
-    const runs = (await operatorLogs(sandbox))
-      .split('\n')
-      .filter((line) => line.includes('"end":"valid"')).length;
+  it('leaves a valid certificate alone: no Job and the same Secret, across two periodic checks', async () => {
+    const certificates = [
+      { key: 'shop/shop-tls', name: 'shop-tls' },
+      { key: 'shop/api-tls', name: 'api-tls' },
+    ];
+    // A Job of an earlier test still running could write its Secret later: start from finished Jobs only.
+    await eventually('the Jobs of Ingress shop finished', async () =>
+      certificates.every(({ key }) => jobsOf(jobs, key).every(jobFinished)),
+    );
+    const before = new Map<string, { secret: V1Secret; serial: string; jobs: string[] }>();
+    for (const { key, name } of certificates) {
+      const secret = (await readSecret(sandbox.kube, 'shop', name))!;
+      before.set(key, {
+        secret,
+        serial: serialOf(secret),
+        jobs: jobsOf(jobs, key).map((job) => job.metadata!.uid!),
+      });
+    }
+    const since = Date.now();
     await networking(sandbox.kube).patchNamespacedIngress({
       namespace: 'shop',
       name: 'shop',
       body: [{ op: 'add', path: '/metadata/labels', value: { touched: 'yes' } }],
     });
-    await eventually('two more runs ending valid', async () => {
-      const now = (await operatorLogs(sandbox))
-        .split('\n')
-        .filter((line) => line.includes('"end":"valid"')).length;
-      return now >= runs + 2;
-    });
-    assert.equal(jobs.jobs.size, count);
+    // Evidence that the operator looked at each certificate again: the run the update started and two
+    // periodic runs that started after it, whatever they ended with (a wrong end is asserted below).
+    const runs = new Map<string, OperatorRun[]>();
+    await eventually(
+      'an Ingress run and two periodic runs of each certificate since the update',
+      async () => {
+        for (const { key } of certificates) {
+          const seen = (await operatorRuns(sandbox, key)).filter((run) => run.startedAt >= since);
+          if (!seen.some((run) => run.trigger === 'ingress')) return false;
+          if (seen.filter((run) => run.trigger === 'periodic').length < 2) return false;
+          runs.set(key, seen);
+        }
+        return true;
+      },
+    );
+    const batch = sandbox.kube.makeApiClient(BatchV1Api);
+    const listed = await batch.listNamespacedJob({ namespace: 'kube-lego' });
+    for (const { key, name } of certificates) {
+      const ends = runs.get(key)!.map((run) => `${run.trigger}:${run.end}`);
+      assert.ok(
+        ends.every((end) => end.endsWith(':valid') || end.endsWith(':collapsed')),
+        `${key}: every run since the update ends valid (or collapsed into another): ${ends.join(', ')}`,
+      );
+      const known = before.get(key)!;
+      // Jobs as the watch saw them, and as the API lists them now (a Job created a moment ago, which the
+      // watch may not have delivered yet, is still there: LEGO_JOB_TTL is 3 s).
+      const uids = new Set(
+        [
+          ...jobsOf(jobs, key),
+          ...jobsOf({ jobs: new Map(listed.items.map((job) => [job.metadata!.uid!, job])) }, key),
+        ].map((job) => job.metadata!.uid!),
+      );
+      const created = [...uids].filter((uid) => !known.jobs.includes(uid));
+      assert.deepEqual(created, [], `${key}: no Job since the update`);
+      const after = (await readSecret(sandbox.kube, 'shop', name))!;
+      assert.equal(serialOf(after), known.serial, `${key}: the same certificate`);
+      assert.equal(
+        after.metadata?.resourceVersion,
+        known.secret.metadata?.resourceVersion,
+        `${key}: the Secret was not written`,
+      );
+    }
   });
 
   it('launches at most 2 Jobs for 200 rapid updates of one Ingress', async () => {
@@ -143,31 +261,103 @@ describe('certificate lifecycle, end to end', () => {
       ),
     );
     await validSecret(sandbox, 'shop', 'burst-tls', ['burst.test']);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // Settled: every Job finished, and a periodic run started after that ended valid. The Deduplicate task
+    // keeps one run in flight per certificate, so that run started only once every earlier one had ended,
+    // and the tokens of the updates still waiting then were replaced by it.
+    const settled = await eventually('the Jobs of burst-tls finished', async () => {
+      const launched = jobsOf(jobs, 'shop/burst-tls');
+      return launched.length > 0 && launched.every(jobFinished) && Date.now();
+    });
+    await eventually('a periodic run of burst-tls ending valid after its Jobs', async () =>
+      (await operatorRuns(sandbox, 'shop/burst-tls')).some(
+        (run) => run.trigger === 'periodic' && run.startedAt >= settled && run.end === 'valid',
+      ),
+    );
     const launched = jobsOf(jobs, 'shop/burst-tls').length;
     assert.ok(launched >= 1 && launched <= 2, `${launched} Jobs`);
   });
 
   it('does not start a second order when the operator restarts mid-issuance', async () => {
     const core = sandbox.kube.makeApiClient(CoreV1Api);
+    const batch = sandbox.kube.makeApiClient(BatchV1Api);
+    const hosts = ['restart.test'];
+    const account = { kube: sandbox.kube, caPem: sandbox.pebble.caCertPem };
+    // Hold the Job in its self-check, after it has created its order: until `hold` is deleted, the router
+    // sends restart.test's challenge path to a Service that does not exist (503). The router prefers the
+    // older of two equal paths, then the namespace/name first in order: `hold` is created before the Job's
+    // solver Ingress, in a namespace that sorts before kube-lego.
+    await networking(sandbox.kube).createNamespacedIngress({
+      namespace: 'default',
+      body: holdChallenges('restart-hold', hosts),
+    });
+    await eventually('the router sends the challenges of restart.test to the hold', async () => {
+      const decision = sandbox.router.route('restart.test', '/.well-known/acme-challenge/probe');
+      return decision.status === 503 && decision.target?.ingress === 'default/restart-hold';
+    });
     await networking(sandbox.kube).createNamespacedIngress({
       namespace: 'shop',
-      body: ingressManifest('restart', [{ secretName: 'restart-tls', hosts: ['restart.test'] }]),
+      body: ingressManifest('restart', [{ secretName: 'restart-tls', hosts }]),
     });
-    await eventually('the Job launched', async () => jobsOf(jobs, 'shop/restart-tls').length === 1);
-    const pods = await core.listNamespacedPod({
+    const jobName = await eventually('the Job launched', async () => {
+      const [job, ...more] = jobsOf(jobs, 'shop/restart-tls');
+      return more.length === 0 && job?.metadata?.name;
+    });
+    await eventually('the Job pod retrying its self-check', async () => {
+      const pods = await core.listNamespacedPod({
+        namespace: 'kube-lego',
+        labelSelector: `job-name=${jobName}`,
+      });
+      return pods.items.some((pod) =>
+        sandbox.kubelet.podLogs('kube-lego', pod.metadata!.name!).includes('self-check not yet answered'),
+      );
+    });
+    assert.equal((await ordersFor(account, hosts)).length, 1, 'one order before the restart');
+
+    const operators = await core.listNamespacedPod({
       namespace: 'kube-lego',
       labelSelector: 'app.kubernetes.io/name=kube-lego',
     });
-    await core.deleteNamespacedPod({ namespace: 'kube-lego', name: pods.items[0]!.metadata!.name! });
-    await validSecret(sandbox, 'shop', 'restart-tls', ['restart.test']);
-    await eventually('a new operator pod ready', () => operatorReady(sandbox));
-    assert.equal(jobsOf(jobs, 'shop/restart-tls').length, 1, 'one Job, adopted by the new operator');
-    const jobPods = await core.listNamespacedPod({
-      namespace: 'kube-lego',
-      labelSelector: `job-name=${jobsOf(jobs, 'shop/restart-tls')[0]!.metadata!.name}`,
+    assert.equal(operators.items.length, 1, 'one operator pod');
+    const old = operators.items[0]!.metadata!.name!;
+    await core.deleteNamespacedPod({ namespace: 'kube-lego', name: old });
+    // The Job was running when the operator pod was deleted (a finished Job does not run again).
+    const running = await batch.readNamespacedJob({ namespace: 'kube-lego', name: jobName });
+    assert.ok((running.status?.active ?? 0) > 0, `Job ${jobName} active: ${JSON.stringify(running.status)}`);
+    assert.equal(running.status?.succeeded ?? 0, 0, 'no pod of the Job succeeded yet');
+    assert.equal(running.status?.completionTime, undefined, 'the Job not complete yet');
+    assert.equal(await readSecret(sandbox.kube, 'shop', 'restart-tls'), undefined, 'no Secret yet');
+
+    // The new operator finds the Job of the certificate it wants still running, and adopts it.
+    const replacement = await eventually('a new operator pod adopting the running Job', async () => {
+      const pods = await core.listNamespacedPod({
+        namespace: 'kube-lego',
+        labelSelector: 'app.kubernetes.io/name=kube-lego',
+      });
+      return pods.items
+        .map((pod) => pod.metadata!.name!)
+        .find(
+          (name) =>
+            name !== old &&
+            sandbox.kubelet
+              .podLogs('kube-lego', name)
+              .split('\n')
+              .some(
+                (line) => line.includes('"adopted":true') && line.includes(`"job":"kube-lego/${jobName}"`),
+              ),
+        );
     });
-    assert.ok(jobPods.items.length <= 1, 'the Job ran one pod: one order');
+    await networking(sandbox.kube).deleteNamespacedIngress({ namespace: 'default', name: 'restart-hold' });
+    await validSecret(sandbox, 'shop', 'restart-tls', hosts);
+    await eventually('the new operator pod ready', () => operatorReady(sandbox));
+
+    assert.equal(
+      jobsOf(jobs, 'shop/restart-tls').length,
+      1,
+      `one Job, adopted by the new operator ${replacement}`,
+    );
+    const orders = await ordersFor(account, hosts);
+    assert.equal(orders.length, 1, `one order for ${hosts.join(', ')}: ${JSON.stringify(orders)}`);
+    assert.equal(orders[0]!.status, 'valid');
   });
 
   it('deletes the Secrets of a deleted Ingress through the garbage collector', async () => {

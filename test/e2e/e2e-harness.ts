@@ -11,7 +11,7 @@ import {
 } from '@kubernetes/client-node';
 import { readSecret, verifyTlsSecret } from '../jobs/issuance-harness.ts';
 import { eventually } from '../support/cluster-testing.ts';
-import type { Sandbox } from '../support/sandbox.ts';
+import { operatorLogs, type Sandbox } from '../support/sandbox.ts';
 
 /** An Ingress of class nginx with the given tls entries, each host routed to a Service `web`. */
 export function ingressManifest(name: string, tls: { secretName: string; hosts: string[] }[]): V1Ingress {
@@ -81,6 +81,55 @@ export function jobsOf(seen: { jobs: Map<string, V1Job> }, certificate: string):
   return [...seen.jobs.values()].filter(
     (job) => job.metadata?.annotations?.['kube-lego.io/certificate'] === certificate,
   );
+}
+
+/** Whether a Job has finished: its Complete or Failed condition is True. */
+export function jobFinished(job: V1Job): boolean {
+  return (
+    job.status?.conditions?.some(
+      (condition) =>
+        (condition.type === 'Complete' || condition.type === 'Failed') && condition.status === 'True',
+    ) ?? false
+  );
+}
+
+/** One run of the lifecycle diagram for a certificate, as the operator logs its end. */
+export interface OperatorRun {
+  certificate: string;
+  /** What started it: an Ingress event or the periodic check. */
+  trigger: 'ingress' | 'periodic';
+  /** The end event it reached: `valid`, `collapsed`, `issued`, ... */
+  end: string;
+  /** Epoch milliseconds, from the log line's time less the run's duration. */
+  startedAt: number;
+  endedAt: number;
+}
+
+/** The runs for `certificate` that the current operator pod(s) logged as ended, oldest first. */
+export async function operatorRuns(sandbox: Sandbox, certificate: string): Promise<OperatorRun[]> {
+  const runs: OperatorRun[] = [];
+  for (const line of (await operatorLogs(sandbox)).split('\n')) {
+    if (!line.startsWith('{')) continue;
+    let entry: Record<string, unknown>;
+    try {
+      entry = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    // The operator's line for a finished run; the runner's own lines (activities, failures) name no trigger.
+    const trigger = entry['trigger'];
+    if (entry['certificate'] !== certificate || typeof entry['end'] !== 'string') continue;
+    if (trigger !== 'ingress' && trigger !== 'periodic') continue;
+    const endedAt = Number(entry['time']);
+    runs.push({
+      certificate,
+      trigger,
+      end: entry['end'],
+      startedAt: endedAt - Number(entry['durationMs'] ?? 0),
+      endedAt,
+    });
+  }
+  return runs.sort((a, b) => a.endedAt - b.endedAt);
 }
 
 /** The networking API. */
