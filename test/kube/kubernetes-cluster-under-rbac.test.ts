@@ -28,6 +28,7 @@ import { request } from '../unit/certificate-request.ts';
 import { CLUSTER_REQUESTS } from '../unit/fake-cluster.ts';
 import {
   ISSUER,
+  LOG_START,
   OPERATOR,
   describeRequest,
   forbidden,
@@ -241,7 +242,7 @@ describe('KubernetesCluster as the operator under the manifest RBAC', () => {
       const outcome = kube.awaitJob('kube-lego', name, AbortSignal.timeout(60_000));
       // Finished while awaitJob watches, so the watch is what wakes it.
       await eventually('awaitJob watching the Job', async () => {
-        const seen = await cluster.audit.requestsSince(0, OPERATOR, operator);
+        const seen = await cluster.audit.requestsSince(LOG_START, OPERATOR, operator);
         return seen.some((each) => each.verb === 'watch' && each.uri.includes(`metadata.name%3D${name}`));
       });
       await finishPod(
@@ -329,7 +330,7 @@ describe('KubernetesCluster as the operator under the manifest RBAC', () => {
     const { result, requests } = await audited(async () => {
       const outcome = kube.awaitJob('kube-lego', name, AbortSignal.timeout(60_000));
       await eventually('awaitJob watching the Job', async () => {
-        const seen = await cluster.audit.requestsSince(0, OPERATOR, operator);
+        const seen = await cluster.audit.requestsSince(LOG_START, OPERATOR, operator);
         return seen.some((each) => each.verb === 'watch' && each.uri.includes(`metadata.name%3D${name}`));
       });
       await batch.deleteNamespacedJob({ namespace: 'kube-lego', name, propagationPolicy: 'Background' });

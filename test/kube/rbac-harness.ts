@@ -73,30 +73,41 @@ export class AuditLog {
     this.path = path;
   }
 
-  /** A position in the log: {@link requestsSince} it returns what was requested after this call. */
-  mark(): number {
+  /**
+   * A point in the log: {@link requestsSince} returns what was requested after this call. Both a position
+   * and a time, since a long-running request (a watch) is logged when it ends: a watch of an earlier test
+   * that ends after the mark is written after it, yet was received before it.
+   */
+  mark(): AuditMark {
+    const time = Date.now();
     try {
-      return statSync(this.path).size;
+      return { position: statSync(this.path).size, time };
     } catch {
-      return 0;
+      return { position: 0, time };
     }
   }
 
   /**
-   * Every request `account` made after `mark`, the last stage of each. A sentinel request made as the
+   * Every request `account` made after `mark` (received at or after its time), the last stage of each. A sentinel request made as the
    * same identity (a SelfSubjectReview, which everyone may create) shows the server has logged the
    * requests before it; it is left out of the answer. Waits 10 s at most.
    */
-  async requestsSince(mark: number, account: ServiceAccountRef, as: KubeConfig): Promise<AuditedRequest[]> {
+  async requestsSince(
+    mark: AuditMark,
+    account: ServiceAccountRef,
+    as: KubeConfig,
+  ): Promise<AuditedRequest[]> {
     const user = serviceAccountUser(account);
     const events = () =>
       readFileSync(this.path)
-        .subarray(mark)
+        .subarray(mark.position)
         .toString('utf8')
         .split('\n')
         .filter((line) => line.trim() !== '')
         .map((line) => JSON.parse(line) as AuditEvent)
-        .filter((event) => event.user?.username === user);
+        .filter(
+          (event) => event.user?.username === user && Date.parse(event.requestReceivedTimestamp) >= mark.time,
+        );
     const before = new Set(
       events()
         .filter(isSentinel)
@@ -122,9 +133,22 @@ export class AuditLog {
   }
 }
 
+/** The start of the audit log: every request. */
+export const LOG_START: AuditMark = { position: 0, time: 0 };
+
+/** A point in the audit log, from {@link AuditLog.mark}. */
+export interface AuditMark {
+  /** The log's size then, in bytes. */
+  readonly position: number;
+  /** Then, in ms since the epoch. */
+  readonly time: number;
+}
+
 interface AuditEvent {
   auditID: string;
   stage: string;
+  /** When the server received the request, RFC 3339 with microseconds. */
+  requestReceivedTimestamp: string;
   verb: string;
   requestURI: string;
   user?: { username?: string };
