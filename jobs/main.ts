@@ -1,12 +1,13 @@
 /**
  * Entry point of the issuance Job (`node jobs/main.ts`), started by the operator's "Launch issuance Job":
  * issues the certificate of the order in `LEGO_CERT_*`, writes it to its Secret, and reports the outcome as
- * its termination message and exit status (0 issued, 1 not issued, 2 misconfigured).
+ * its termination message and exit status (0 issued, 1 not issued, `IngressGone` included, 2 misconfigured).
  */
 import { writeFile } from 'node:fs/promises';
 import { ConfigError, parseConfig } from '../src/config.ts';
 import { orderFromEnv } from '../src/issuance/job-contract.ts';
 import { kubeConfig } from '../src/kube/connect.ts';
+import { apiIngressPresence } from '../src/kube/ingress-presence.ts';
 import { SecretAccountStore } from '../src/kube/secret-account-store.ts';
 import { TlsSecretWriter } from '../src/kube/tls-secret-writer.ts';
 import { createLogger } from '../src/log.ts';
@@ -28,6 +29,7 @@ async function main(): Promise<number> {
       config,
       podIp,
       accountStore: new SecretAccountStore(kube, config.namespace, config.secretName),
+      ingressPresence: apiIngressPresence(kube),
       secrets: new TlsSecretWriter(kube),
       terminationMessagePath: TERMINATION_MESSAGE_PATH,
     },

@@ -7,9 +7,11 @@
  * - `LEGO_KUBE_API_URL`, which unset means in-cluster or kubeconfig (kube-lego: http://127.0.0.1:8080);
  * - `LEGO_SERVICE_SELECTOR`, which is not read.
  * A bad value stops start-up with one line naming the variable, the value and what is expected
- * (see {@link ConfigError}).
+ * (see {@link ConfigError}); settings that are each valid but contradict each other stop it with one line
+ * naming both, their values and the fix (see {@link ConfigConflict}, {@link checkSchedule}).
  */
-import { parseCycle, parseGoDuration, type Cycle } from './duration.ts';
+import { renewBeforeMs } from './certificate/renewal.ts';
+import { formatDuration, parseCycle, parseGoDuration, type Cycle } from './duration.ts';
 
 /** Let's Encrypt's ACME v2 staging directory: the default, as kube-lego defaulted to staging. */
 export const LETS_ENCRYPT_STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory';
@@ -81,6 +83,34 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Settings that are each valid but contradict each other. The line names the variable to change first and
+ * its value, what it contradicts (another variable, or the diagram's timer) and the fix, for example
+ * `LEGO_MINIMUM_VALIDITY=1h does not fit LEGO_CHECK_INTERVAL=1h: ...; raise LEGO_MINIMUM_VALIDITY to 2h ...`.
+ */
+export class ConfigConflict extends ConfigError {
+  /** What the variable contradicts, e.g. `LEGO_CHECK_INTERVAL=8h` or `the diagram's timer (every 1h)`. */
+  readonly other: string;
+  constructor(variable: string, value: string, other: string, problem: string, fix: string) {
+    super(variable, value, fix);
+    this.name = 'ConfigConflict';
+    this.other = other;
+    this.message = `${setting(variable, value)} does not fit ${other}: ${problem}; ${fix}`;
+  }
+}
+
+const DAY = 86_400_000;
+
+/**
+ * Certificate lifetimes of the ACME profiles whose lifetime is known: Let's Encrypt's `shortlived` (6 days)
+ * and `tlsserver` (45 days), and `classic` (90 days). Other profiles, and none, leave the lifetime to the CA.
+ */
+export const PROFILE_LIFETIMES_MS: ReadonlyMap<string, number> = new Map([
+  ['shortlived', 6 * DAY],
+  ['tlsserver', 45 * DAY],
+  ['classic', 90 * DAY],
+]);
+
 type Env = Record<string, string | undefined>;
 
 /** Reads one variable: unset and empty both mean "use the default". */
@@ -100,7 +130,7 @@ function duration(env: Env, name: string, fallback: string, minimumMs = 0): numb
     throw new ConfigError(
       name,
       value,
-      `a Go duration such as "30s", "8h" or "720h"${minimumMs > 0 ? ` of at least ${minimumMs} ms` : ''}`,
+      `a Go duration such as "30s", "8h" or "720h"${minimumMs > 0 ? ` of at least ${formatDuration(minimumMs)}` : ''}`,
     );
   }
   return ms;
@@ -273,7 +303,113 @@ function caBundle(env: Env): string | undefined {
   return value;
 }
 
-/** Parses the environment; throws {@link ConfigError} on the first bad value. */
+/** `NAME="value"`, as conflict messages name a setting. */
+function setting(variable: string, value: string): string {
+  return `${variable}=${JSON.stringify(value)}`;
+}
+
+/** How long before expiry certificates are renewed, as far as the settings tell, and which setting decides it. */
+interface RenewalWindow {
+  ms: number;
+  variable: 'LEGO_MINIMUM_VALIDITY' | 'LEGO_ACME_PROFILE';
+  value: string;
+  /** What is renewed, for messages: `certificates`, or `its 6-day certificates` for a known profile. */
+  certificates: string;
+}
+
+/**
+ * The renewal window (src/certificate/renewal.ts): `LEGO_MINIMUM_VALIDITY`, or less when `LEGO_ACME_PROFILE`
+ * names a profile of known lifetime whose lifetime rule (a third, or half under 10 days) comes first.
+ */
+function renewalWindow(config: Config): RenewalWindow {
+  const minimum: RenewalWindow = {
+    ms: config.minimumValidityMs,
+    variable: 'LEGO_MINIMUM_VALIDITY',
+    value: formatDuration(config.minimumValidityMs),
+    certificates: 'certificates',
+  };
+  const profile = config.acmeProfile;
+  const lifetime = profile === undefined ? undefined : PROFILE_LIFETIMES_MS.get(profile);
+  if (profile === undefined || lifetime === undefined) return minimum;
+  const ms = renewBeforeMs(lifetime, config.minimumValidityMs);
+  if (ms >= config.minimumValidityMs) return minimum;
+  return {
+    ms,
+    variable: 'LEGO_ACME_PROFILE',
+    value: profile,
+    certificates: `its ${lifetime / DAY}-day certificates`,
+  };
+}
+
+/**
+ * The self-check's back-off: its first wait (`LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL`, or the alias the
+ * value came from) must fit in the time it has (`LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME`), or the
+ * back-off never grows and the setting means nothing.
+ */
+function checkBackoff(config: Config, initialVariable: string): void {
+  if (config.backoffInitialIntervalMs <= config.backoffMaxElapsedMs) return;
+  const initial = formatDuration(config.backoffInitialIntervalMs);
+  const maxElapsed = formatDuration(config.backoffMaxElapsedMs);
+  throw new ConfigConflict(
+    initialVariable,
+    initial,
+    setting('LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME', maxElapsed),
+    "the self-check's first wait would be longer than all the time it has to retry",
+    `set ${initialVariable} to ${maxElapsed} or less, or raise LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME to ${initial} or more`,
+  );
+}
+
+/**
+ * A failed issuance Job is kept `LEGO_JOB_TTL`, and the certificate is not retried until it is gone: that
+ * must leave at least half the renewal window for the retry.
+ */
+function checkJobTtl(config: Config): void {
+  const window = renewalWindow(config);
+  const ttlMs = config.jobTtlSeconds * 1000;
+  if (ttlMs <= window.ms / 2) return;
+  const half = formatDuration(window.ms / 2);
+  throw new ConfigConflict(
+    'LEGO_JOB_TTL',
+    formatDuration(ttlMs),
+    setting(window.variable, window.value),
+    `${window.certificates} are renewed ${formatDuration(window.ms)} before they expire, and a failed issuance is retried only once its Job is deleted, LEGO_JOB_TTL after it failed, which must leave half that time (${half}) for the retry`,
+    window.variable === 'LEGO_MINIMUM_VALIDITY'
+      ? `set LEGO_JOB_TTL to ${half} or less, or raise LEGO_MINIMUM_VALIDITY to ${formatDuration(2 * ttlMs)} or more`
+      : `set LEGO_JOB_TTL to ${half} or less`,
+  );
+}
+
+/**
+ * Checks the settings against the check interval in force: `LEGO_CHECK_INTERVAL` when set, else the
+ * diagram's timer cycle (`diagramCycle`; parseConfig, which has no diagram, checks only the variable and
+ * main.ts checks again once the diagram is loaded). The renewal window (`LEGO_MINIMUM_VALIDITY`, or less
+ * for a `LEGO_ACME_PROFILE` of known lifetime such as `shortlived`) must hold two checks: one to renew, one
+ * to retry. Throws {@link ConfigConflict}; no interval at all (no variable, no timer) passes.
+ */
+export function checkSchedule(config: Config, diagramCycle: Cycle | undefined): void {
+  const cycle = config.checkInterval ?? diagramCycle;
+  if (cycle === undefined) return;
+  const window = renewalWindow(config);
+  if (window.ms >= 2 * cycle.intervalMs) return;
+  const interval = formatDuration(cycle.intervalMs);
+  const fromVariable = config.checkInterval !== undefined;
+  const longest = `${fromVariable ? 'shorten' : 'set'} LEGO_CHECK_INTERVAL to ${formatDuration(window.ms / 2)} or less`;
+  throw new ConfigConflict(
+    window.variable,
+    window.value,
+    fromVariable ? setting('LEGO_CHECK_INTERVAL', interval) : `the diagram's timer (every ${interval})`,
+    `${window.certificates} are renewed ${formatDuration(window.ms)} before they expire, which must hold two checks (${formatDuration(2 * cycle.intervalMs)}): one to renew, one to retry`,
+    window.variable === 'LEGO_MINIMUM_VALIDITY'
+      ? `raise LEGO_MINIMUM_VALIDITY to ${formatDuration(2 * cycle.intervalMs)} or more, or ${longest}`
+      : longest,
+  );
+}
+
+/**
+ * Parses the environment; throws {@link ConfigError} on the first bad value, then {@link ConfigConflict} on
+ * the first pair of settings that contradict each other (the back-off's two durations; the check interval,
+ * then the Job TTL, against the renewal window).
+ */
 export function parseConfig(env: Env, version = '0.1.0'): Config {
   const supportedIngressProviders = list(env, 'LEGO_SUPPORTED_INGRESS_PROVIDER', 'nginx,gce').map((value) => {
     const provider = value.toLowerCase();
@@ -290,14 +426,15 @@ export function parseConfig(env: Env, version = '0.1.0'): Config {
   if (rsaKeySize % 1024 !== 0) {
     throw new ConfigError('LEGO_RSA_KEYSIZE', String(rsaKeySize), 'a multiple of 1024 from 2048 to 8192');
   }
-  const initialInterval =
+  const initialVariable =
     read(env, 'LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL') === undefined &&
     read(env, 'LEGO_EXPONENTIAL_BACKOFF_MAX_INITIAL_INTERVAL') !== undefined
-      ? duration(env, 'LEGO_EXPONENTIAL_BACKOFF_MAX_INITIAL_INTERVAL', '30s', 1)
-      : duration(env, 'LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL', '30s', 1);
+      ? 'LEGO_EXPONENTIAL_BACKOFF_MAX_INITIAL_INTERVAL'
+      : 'LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL';
+  const initialInterval = duration(env, initialVariable, '30s', 1);
   const supportedIngressClasses = list(env, 'LEGO_SUPPORTED_INGRESS_CLASS', 'nginx,gce');
   const defaultClass = defaultIngressClass(env, supportedIngressClasses);
-  return {
+  const config: Config = {
     email: email(env),
     podIp: read(env, 'LEGO_POD_IP'),
     namespace: name(env, 'LEGO_NAMESPACE', 'default'),
@@ -323,7 +460,7 @@ export function parseConfig(env: Env, version = '0.1.0'): Config {
     backoffInitialIntervalMs: initialInterval,
     backoffMultiplier: multiplier(env),
     jobImage: text(env, 'LEGO_JOB_IMAGE', `kube-lego/kube-lego:${version}`),
-    jobTtlSeconds: Math.round(duration(env, 'LEGO_JOB_TTL', '1h') / 1000),
+    jobTtlSeconds: Math.round(duration(env, 'LEGO_JOB_TTL', '1h', 1000) / 1000),
     http01Port: integer(env, 'LEGO_HTTP01_PORT', 8080, 1, 65535),
     keyType: oneOf(env, 'LEGO_KEY_TYPE', 'rsa', ['rsa', 'ecdsa'] as const),
     acmeProfile: read(env, 'LEGO_ACME_PROFILE'),
@@ -332,4 +469,8 @@ export function parseConfig(env: Env, version = '0.1.0'): Config {
     selfCheckDns: dnsServers(env),
     caBundle: caBundle(env),
   };
+  checkBackoff(config, initialVariable);
+  checkSchedule(config, undefined);
+  checkJobTtl(config);
+  return config;
 }

@@ -1,28 +1,51 @@
 /**
- * The operator's HTTP endpoints on LEGO_PORT: `/healthz` (the process is alive and its Ingress watch is
- * connected) and `/readyz` (the first Ingress list has been read), for the Deployment's probes.
+ * The operator's HTTP endpoints on LEGO_PORT, for the Deployment's probes:
+ * - `/healthz` (liveness) answers 200 whenever the process can answer at all: the answer comes from the
+ *   event loop, so a blocked or dead loop fails the probe by its timeout. It does not follow the watches: an
+ *   API server outage must not get the pod restarted, since a new pod would meet the same outage.
+ * - `/readyz` (readiness) answers 503, naming them, while watches are not connected (before their first
+ *   list, and while they reconnect after a failure), else 200.
  */
 import { createServer, type Server } from 'node:http';
 
 /** What the endpoints report on. */
 export interface HealthState {
-  watchConnected(): boolean;
-  synced(): boolean;
+  /** Names of the watches that are not connected now; empty when all are. */
+  disconnectedWatches(): string[];
+}
+
+/** The connection state of the operator's watches, as their `onConnected` callbacks report it. */
+export class WatchStates implements HealthState {
+  readonly #connected = new Map<string, boolean>();
+
+  /**
+   * Tracks one watch from now on, as not connected until it reports otherwise; the result is its
+   * `onConnected` callback (src/kube/list-watch.ts).
+   */
+  track(name: string): (connected: boolean) => void {
+    this.#connected.set(name, false);
+    return (connected) => this.#connected.set(name, connected);
+  }
+
+  /** Names of the tracked watches that are not connected now. */
+  disconnectedWatches(): string[] {
+    return [...this.#connected].filter(([, connected]) => !connected).map(([name]) => name);
+  }
 }
 
 /** Starts the health server; resolves once it listens. */
 export async function startHealthServer(port: number, host: string, state: HealthState): Promise<Server> {
   const server = createServer((request, response) => {
-    const answer = (ok: boolean, reason: string) => {
-      response.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' });
-      response.end(ok ? 'ok\n' : `${reason}\n`);
+    const answer = (status: number, text: string) => {
+      response.writeHead(status, { 'content-type': 'text/plain' });
+      response.end(`${text}\n`);
     };
-    if (request.url === '/healthz') answer(state.watchConnected(), 'Ingress watch not connected');
-    else if (request.url === '/readyz') answer(state.synced(), 'Ingresses not listed yet');
-    else {
-      response.writeHead(404, { 'content-type': 'text/plain' });
-      response.end('not found\n');
-    }
+    if (request.url === '/healthz') answer(200, 'ok');
+    else if (request.url === '/readyz') {
+      const disconnected = state.disconnectedWatches();
+      if (disconnected.length === 0) answer(200, 'ok');
+      else answer(503, `not connected: ${disconnected.map((name) => `${name} watch`).join(', ')}`);
+    } else answer(404, 'not found');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -3,10 +3,10 @@
  * `/.well-known/acme-challenge/` of the entry's hosts to the Job's pod. Pure: request and settings in,
  * manifests out.
  *
- * The Job name is derived from the certificate key, its hosts and the certificate it replaces, so a
- * relaunch for the same need (after an operator restart, or by a second token) names the same Job and
- * the API server's 409 makes it a no-op; a new need (hosts changed, a certificate written since) names
- * a new Job.
+ * The Job name is derived from the certificate key, its hosts, the Ingress's uid and the certificate it
+ * replaces, so a relaunch for the same need (after an operator restart, or by a second token) names the
+ * same Job and the API server's 409 makes it a no-op; a new need (hosts changed, a certificate written
+ * since, an Ingress deleted and created again under the same name) names a new Job.
  */
 import { createHash } from 'node:crypto';
 import type { V1Ingress, V1Job, V1Service } from '@kubernetes/client-node';
@@ -23,13 +23,21 @@ export const CHALLENGE_PATH = '/.well-known/acme-challenge/';
 /** The ServiceAccount issuance Jobs run as (manifests/install.yml creates it). */
 export const ISSUER_SERVICE_ACCOUNT = 'kube-lego-issuer';
 
-/** Deterministic Job name: `kube-lego-<secret name, cut>-<hash of key, hosts and replaced certificate>`. */
+/**
+ * Deterministic Job name, `kube-lego-<secret name, cut to 30>-<hash>`, at most 51 characters (a label value,
+ * as the solver Service selects the Job's pod by it, may have 63; the Job's pods add 6): the hash
+ * (40 bits of SHA-256) is of the certificate key, its hosts, the Ingress's uid and the certificate it
+ * replaces. With the uid, an Ingress deleted and created again under the same name never adopts the Job
+ * of its predecessor, whose checks of the Ingress fail with `IngressGone`.
+ */
 export function issuanceJobName(
   request: CertificateRequest,
   replacedFingerprint: string | undefined,
 ): string {
   const digest = createHash('sha256')
-    .update(`${request.key}\n${request.hosts.join(',')}\n${replacedFingerprint ?? 'none'}`)
+    .update(
+      [request.key, request.hosts.join(','), request.ingress.uid, replacedFingerprint ?? 'none'].join('\n'),
+    )
     .digest('hex')
     .slice(0, 10);
   const readable = request.secretName

@@ -35,7 +35,7 @@ export interface ListWatchApi<T extends KubeObject> {
 export interface ListWatchOptions {
   initialBackoffMs?: number;
   maxBackoffMs?: number;
-  /** Told when the watch connects (true) or drops (false), for /healthz. */
+  /** Told when the watch connects (true) or drops (false), for /readyz. */
   onConnected?: (connected: boolean) => void;
   /** Told about every failure that causes a retry. */
   onRetry?: (error: unknown, delayMs: number) => void;

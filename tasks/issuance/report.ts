@@ -1,9 +1,11 @@
 /**
- * Report issuance / Report failure: the Job's outcome as its termination message, which the operator's
- * "Await Job outcome" reads. A failure's reason is named after the step that failed (`SelfCheckFailed`).
+ * Report issuance / Report failure / Report Ingress gone: the Job's outcome as its termination message,
+ * which the operator's "Await Job outcome" reads. A failure's reason is named after the step that failed
+ * (`SelfCheckFailed`); an Ingress deleted or replaced since the Job started is `IngressGone`.
  */
 import type { IssuedChain } from '../../src/acme/order.ts';
 import type { IssuanceOutcome } from '../../src/issuance/job-contract.ts';
+import type { IngressPresence } from '../../src/kube/ingress-presence.ts';
 import type { RecordedError } from '../../src/process/runner.ts';
 import { writeOutcome, type IssuanceTask } from './services.ts';
 
@@ -31,6 +33,19 @@ export const reportIssuance: IssuanceTask = async ({ token, services, output }) 
 export const reportFailure: IssuanceTask = async ({ services, output, log }) => {
   const outcome = failureOutcome(output.error as RecordedError | undefined);
   log.error({ reason: outcome.reason }, `certificate not issued: ${outcome.message}`);
+  await writeOutcome(services.terminationMessagePath, outcome);
+  return outcome;
+};
+
+/** The `reportIngressGone` implementation: the last Check Ingress's reason, as an `IngressGone` outcome. */
+export const reportIngressGone: IssuanceTask = async ({ services, output, log }) => {
+  const presence = output.checkIngress as IngressPresence | undefined;
+  const outcome: IssuanceOutcome = {
+    succeeded: false,
+    reason: 'IngressGone',
+    message: presence?.present === false ? presence.reason : 'the Ingress is gone',
+  };
+  log.info({ reason: outcome.reason }, `certificate not issued: ${outcome.message}`);
   await writeOutcome(services.terminationMessagePath, outcome);
   return outcome;
 };

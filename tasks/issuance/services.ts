@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import type { AccountStore } from '../../src/acme/account.ts';
 import type { Config } from '../../src/config.ts';
 import type { IssuanceOrder, IssuanceOutcome } from '../../src/issuance/job-contract.ts';
+import type { IngressPresenceCheck } from '../../src/kube/ingress-presence.ts';
 import type { IssuedCertificate, WriteResult } from '../../src/kube/tls-secret-writer.ts';
 import type { TaskImplementation } from '../../src/process/runner.ts';
 
@@ -12,6 +13,8 @@ export interface IssuanceServices {
   /** The pod's IP (`POD_IP`, downward API): where the challenge responder listens. */
   podIp: string;
   accountStore: AccountStore;
+  /** Whether the order's Ingress is still there with its uid (src/kube/ingress-presence.ts). */
+  ingressPresence: IngressPresenceCheck;
   secrets: { write(certificate: IssuedCertificate): Promise<WriteResult> };
   /** Where the outcome goes for the operator to read (`/dev/termination-log` in a pod). */
   terminationMessagePath: string;

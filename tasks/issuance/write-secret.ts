@@ -1,6 +1,7 @@
 /**
  * Write Secret: the certificate and key into the entry's `kubernetes.io/tls` Secret, owned by the Ingress;
- * nothing is written when the Ingress was deleted or replaced meanwhile (src/kube/tls-secret-writer.ts).
+ * nothing is written when the Ingress was deleted or replaced since the last Check Ingress: the writer
+ * checks it once more (src/kube/tls-secret-writer.ts), and this step fails naming it.
  */
 import type { IssuedChain } from '../../src/acme/order.ts';
 import type { IssuanceTask } from './services.ts';
@@ -17,6 +18,7 @@ export const writeSecret: IssuanceTask = async ({ token, services, output, log }
     chainPem: chain.chainPem,
     keyPem,
     issuerUrl: services.config.url,
+    acmeProfile: services.config.acmeProfile,
     notAfter: chain.notAfter,
   });
   if (!result.written) throw new Error(`nothing written: ${result.reason}`);

@@ -1,15 +1,19 @@
 /**
  * The issuance Job program, run as a process against a real Pebble and a real API server: it issues real
  * certificates into Secrets owned by the Ingress, keeps one ACME account, reports failures with a reason,
- * and never logs key material.
+ * never logs key material, and checks its Ingress (uid) before ordering and again before finalizing: an
+ * Ingress deleted or replaced ends `IngressGone` with no order at the CA, or with an order never finalized.
  */
 import assert from 'node:assert/strict';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from '../support/control-plane.ts';
 import { claimAddress, type ClaimedAddress } from '../support/loopback.ts';
 import { allStarted } from '../support/start-all.ts';
 import { startPebble, type Pebble } from '../support/pebble.ts';
+import { ordersFor, type AccountSource } from '../support/pebble-orders.ts';
 import {
   createIngress,
   ensureNamespace,
@@ -37,6 +41,12 @@ describe('issuance Job program', () => {
     await ensureNamespace(kube, 'kube-lego');
     await ensureNamespace(kube, 'shop');
   });
+
+  /**
+   * The account the cluster keeps, at `ca`: the Jobs before have registered it there (the test of another
+   * CA moved it away, and the tests after it moved it back).
+   */
+  const accountAt = (ca: Pebble): AccountSource => ({ kube, caPem: ca.caCertPem });
 
   after(async () => {
     await Promise.all([pebble?.stop(), controlPlane?.stop()]);
@@ -178,18 +188,104 @@ describe('issuance Job program', () => {
     assert.match(run.outcome!.message, /profile/i);
   });
 
-  it('writes nothing when the Ingress was deleted before the certificate came', async () => {
-    const uid = await createIngress(kube, 'shop', 'gone', 'gone-tls', ['gone.shop.test']);
+  it('ends IngressGone for a deleted Ingress before any order: nothing asked of the CA, nothing written', async () => {
+    const hosts = ['gone.shop.test'];
+    const uid = await createIngress(kube, 'shop', 'gone', 'gone-tls', hosts);
     await kube.makeApiClient(NetworkingV1Api).deleteNamespacedIngress({ namespace: 'shop', name: 'gone' });
     const run = await runIssuanceJob(controlPlane, pebble, {
       namespace: 'shop',
       secretName: 'gone-tls',
-      hosts: ['gone.shop.test'],
+      hosts,
       ingressName: 'gone',
       ingressUid: uid,
     });
-    assert.equal(run.outcome?.reason, 'WriteSecretFailed');
-    assert.match(run.outcome!.message, /Ingress shop\/gone was deleted/);
+    assert.equal(run.code, 1, run.output);
+    assert.deepEqual(run.outcome, {
+      succeeded: false,
+      reason: 'IngressGone',
+      message: 'Ingress shop/gone was deleted',
+    });
+    assert.deepEqual(await ordersFor(accountAt(pebble), hosts), [], 'no order at the CA');
     assert.equal(await readSecret(kube, 'shop', 'gone-tls'), undefined);
+  });
+
+  it('ends IngressGone for an Ingress deleted and created again under the same name (another uid)', async () => {
+    const hosts = ['again.shop.test'];
+    const oldUid = await createIngress(kube, 'shop', 'again', 'again-tls', hosts);
+    await kube.makeApiClient(NetworkingV1Api).deleteNamespacedIngress({ namespace: 'shop', name: 'again' });
+    const newUid = await createIngress(kube, 'shop', 'again', 'again-tls', hosts);
+    assert.notEqual(newUid, oldUid);
+    const run = await runIssuanceJob(controlPlane, pebble, {
+      namespace: 'shop',
+      secretName: 'again-tls',
+      hosts,
+      ingressName: 'again',
+      ingressUid: oldUid,
+    });
+    assert.equal(run.code, 1, run.output);
+    assert.equal(run.outcome?.reason, 'IngressGone');
+    assert.equal(run.outcome?.message, 'Ingress shop/again was replaced (uid changed)');
+    assert.deepEqual(await ordersFor(accountAt(pebble), hosts), [], 'no order at the CA');
+    assert.equal(await readSecret(kube, 'shop', 'again-tls'), undefined);
+  });
+
+  it('checks again before finalizing: an Ingress deleted during validation costs no certificate', async () => {
+    const hosts = ['late.shop.test'];
+    const uid = await createIngress(kube, 'shop', 'late', 'late-tls', hosts);
+    // The self-check goes through this proxy on the pod's address: its first request deletes the Ingress
+    // (and is answered 503, so the self-check retries), later ones reach the Job's responder. Pebble
+    // validates at the responder itself, so the order is validated with the Ingress already gone.
+    let deleted: Promise<unknown> | undefined;
+    const proxy = createServer((request, response) => {
+      if (deleted === undefined) {
+        deleted = kube
+          .makeApiClient(NetworkingV1Api)
+          .deleteNamespacedIngress({ namespace: 'shop', name: 'late' });
+        response.writeHead(503).end();
+        return;
+      }
+      void deleted.then(() => {
+        const upstream = httpRequest(
+          {
+            host: pebble.challengeAddress,
+            port: pebble.httpPort,
+            path: request.url,
+            method: request.method,
+            headers: request.headers,
+          },
+          (answer) => {
+            response.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(response);
+          },
+        );
+        upstream.on('error', () => response.writeHead(502).end());
+        upstream.end();
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, pebble.challengeAddress, resolve));
+    try {
+      const run = await runIssuanceJob(
+        controlPlane,
+        pebble,
+        { namespace: 'shop', secretName: 'late-tls', hosts, ingressName: 'late', ingressUid: uid },
+        { LEGO_SELF_CHECK_PORT: String((proxy.address() as AddressInfo).port) },
+      );
+      assert.ok(deleted !== undefined, `the self-check went through the proxy: ${run.output}`);
+      assert.equal(run.code, 1, run.output);
+      assert.deepEqual(run.outcome, {
+        succeeded: false,
+        reason: 'IngressGone',
+        message: 'Ingress shop/late was deleted',
+      });
+      // One order, validated and never finalized: no certificate was issued for it.
+      const orders = await ordersFor(accountAt(pebble), hosts);
+      assert.deepEqual(
+        orders.map((order) => order.status),
+        ['ready'],
+      );
+      assert.equal(await readSecret(kube, 'shop', 'late-tls'), undefined);
+    } finally {
+      proxy.close();
+    }
   });
 });

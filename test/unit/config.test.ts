@@ -6,7 +6,14 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { ConfigError, LETS_ENCRYPT_STAGING, parseConfig, type Config } from '../../src/config.ts';
+import {
+  ConfigConflict,
+  ConfigError,
+  LETS_ENCRYPT_STAGING,
+  checkSchedule,
+  parseConfig,
+  type Config,
+} from '../../src/config.ts';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -259,7 +266,7 @@ describe('parseConfig good values', () => {
     ],
     [{ LEGO_JOB_IMAGE: 'registry.example/lego:dev' }, { jobImage: 'registry.example/lego:dev' }],
     [{ LEGO_JOB_TTL: '10m' }, { jobTtlSeconds: 600 }],
-    [{ LEGO_JOB_TTL: '0' }, { jobTtlSeconds: 0 }],
+    [{ LEGO_JOB_TTL: '1s' }, { jobTtlSeconds: 1 }],
     [{ LEGO_KEY_TYPE: 'ECDSA' }, { keyType: 'ecdsa' }],
     [{ LEGO_HTTP01_PORT: '5002' }, { http01Port: 5002 }],
     [{ LEGO_ACME_PROFILE: 'tlsserver' }, { acmeProfile: 'tlsserver' }],
@@ -290,7 +297,7 @@ describe('parseConfig bad values', () => {
   const kubernetesName = 'a Kubernetes name (lower case letters, digits and "-", at most 63)';
   const httpUrl = 'an absolute http:// or https:// URL';
   const goDuration = 'a Go duration such as "30s", "8h" or "720h"';
-  const atLeast1ms = `${goDuration} of at least 1 ms`;
+  const atLeast1ms = `${goDuration} of at least 1ms`;
   const cycle = 'a Go duration of at least 1s such as "8h", or an ISO 8601 cycle such as "R/PT1H"';
   const table: [env: Record<string, string>, message: string][] = [
     [
@@ -347,14 +354,8 @@ describe('parseConfig bad values', () => {
     [{ LEGO_CHECK_INTERVAL: 'PT0.5S' }, `LEGO_CHECK_INTERVAL="PT0.5S" is not valid: expected ${cycle}`],
     [{ LEGO_CHECK_INTERVAL: '1d' }, `LEGO_CHECK_INTERVAL="1d" is not valid: expected ${cycle}`],
     [{ LEGO_CHECK_INTERVAL: 'R/P1M' }, `LEGO_CHECK_INTERVAL="R/P1M" is not valid: expected ${cycle}`],
-    [
-      { LEGO_MINIMUM_VALIDITY: '30d' },
-      `LEGO_MINIMUM_VALIDITY="30d" is not valid: expected ${goDuration} of at least 1 ms`,
-    ],
-    [
-      { LEGO_MINIMUM_VALIDITY: '0' },
-      `LEGO_MINIMUM_VALIDITY="0" is not valid: expected ${goDuration} of at least 1 ms`,
-    ],
+    [{ LEGO_MINIMUM_VALIDITY: '30d' }, `LEGO_MINIMUM_VALIDITY="30d" is not valid: expected ${atLeast1ms}`],
+    [{ LEGO_MINIMUM_VALIDITY: '0' }, `LEGO_MINIMUM_VALIDITY="0" is not valid: expected ${atLeast1ms}`],
     [
       { LEGO_DEFAULT_INGRESS_CLASS: 'traefik' },
       'LEGO_DEFAULT_INGRESS_CLASS="traefik" is not valid: expected one of the supported classes ' +
@@ -422,7 +423,10 @@ describe('parseConfig bad values', () => {
       { LEGO_EXPONENTIAL_BACKOFF_MAX_MULTIPLIER: '0.9' },
       'LEGO_EXPONENTIAL_BACKOFF_MAX_MULTIPLIER="0.9" is not valid: expected a number of at least 1.0',
     ],
-    [{ LEGO_JOB_TTL: '1 hour' }, `LEGO_JOB_TTL="1 hour" is not valid: expected ${goDuration}`],
+    [{ LEGO_JOB_TTL: '1 hour' }, `LEGO_JOB_TTL="1 hour" is not valid: expected ${goDuration} of at least 1s`],
+    // Deleted as soon as it finishes: its outcome may be gone before it is read, and a failure spaces nothing.
+    [{ LEGO_JOB_TTL: '0' }, `LEGO_JOB_TTL="0" is not valid: expected ${goDuration} of at least 1s`],
+    [{ LEGO_JOB_TTL: '500ms' }, `LEGO_JOB_TTL="500ms" is not valid: expected ${goDuration} of at least 1s`],
     [
       { LEGO_HTTP01_PORT: '70000' },
       'LEGO_HTTP01_PORT="70000" is not valid: expected a whole number from 1 to 65535',
@@ -473,6 +477,149 @@ describe('parseConfig bad values', () => {
       [],
     );
   });
+});
+
+const renewOrRetry = 'which must hold two checks';
+
+describe('parseConfig settings that do not fit together', () => {
+  const good: [env: Record<string, string>, expected: Partial<Config>][] = [
+    // The renewal window holds exactly two checks.
+    [
+      { LEGO_MINIMUM_VALIDITY: '2h', LEGO_CHECK_INTERVAL: '1h' },
+      { minimumValidityMs: 2 * HOUR, checkInterval: { intervalMs: HOUR, repetitions: undefined } },
+    ],
+    // A 6-day certificate is renewed 72h before it expires: two checks of 36h fit.
+    [
+      { LEGO_ACME_PROFILE: 'shortlived', LEGO_CHECK_INTERVAL: '36h' },
+      { acmeProfile: 'shortlived', checkInterval: { intervalMs: 36 * HOUR, repetitions: undefined } },
+    ],
+    // A profile of unknown lifetime leaves the window to LEGO_MINIMUM_VALIDITY (720h).
+    [
+      { LEGO_ACME_PROFILE: 'custom', LEGO_CHECK_INTERVAL: '48h' },
+      { acmeProfile: 'custom', checkInterval: { intervalMs: 48 * HOUR, repetitions: undefined } },
+    ],
+    // The failed Job's TTL leaves exactly half the window.
+    [
+      { LEGO_ACME_PROFILE: 'shortlived', LEGO_JOB_TTL: '36h' },
+      { acmeProfile: 'shortlived', jobTtlSeconds: 36 * 3600 },
+    ],
+    [
+      { LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL: '5m', LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '5m' },
+      { backoffInitialIntervalMs: 5 * MINUTE, backoffMaxElapsedMs: 5 * MINUTE },
+    ],
+  ];
+  for (const [env, expected] of good) {
+    it(`accepts ${JSON.stringify(env)}`, () => {
+      assert.deepEqual(parseConfig(env), { ...DEFAULTS, ...expected });
+    });
+  }
+
+  const table: [env: Record<string, string>, message: string][] = [
+    [
+      { LEGO_MINIMUM_VALIDITY: '1h', LEGO_CHECK_INTERVAL: '1h' },
+      `LEGO_MINIMUM_VALIDITY="1h" does not fit LEGO_CHECK_INTERVAL="1h": certificates are renewed 1h before they expire, ${renewOrRetry} (2h): one to renew, one to retry; raise LEGO_MINIMUM_VALIDITY to 2h or more, or shorten LEGO_CHECK_INTERVAL to 30m or less`,
+    ],
+    [
+      // kube-lego's 8h check with a minimum validity below 16h.
+      { LEGO_MINIMUM_VALIDITY: '10h', LEGO_CHECK_INTERVAL: '8h', LEGO_JOB_TTL: '5m' },
+      `LEGO_MINIMUM_VALIDITY="10h" does not fit LEGO_CHECK_INTERVAL="8h": certificates are renewed 10h before they expire, ${renewOrRetry} (16h): one to renew, one to retry; raise LEGO_MINIMUM_VALIDITY to 16h or more, or shorten LEGO_CHECK_INTERVAL to 5h or less`,
+    ],
+    [
+      { LEGO_ACME_PROFILE: 'shortlived', LEGO_CHECK_INTERVAL: '48h' },
+      `LEGO_ACME_PROFILE="shortlived" does not fit LEGO_CHECK_INTERVAL="48h": its 6-day certificates are renewed 72h before they expire, ${renewOrRetry} (96h): one to renew, one to retry; shorten LEGO_CHECK_INTERVAL to 36h or less`,
+    ],
+    [
+      // kube-lego's old 8h default fits; a daily check of 37h does not.
+      { LEGO_ACME_PROFILE: 'shortlived', LEGO_CHECK_INTERVAL: 'R/PT37H' },
+      `LEGO_ACME_PROFILE="shortlived" does not fit LEGO_CHECK_INTERVAL="37h": its 6-day certificates are renewed 72h before they expire, ${renewOrRetry} (74h): one to renew, one to retry; shorten LEGO_CHECK_INTERVAL to 36h or less`,
+    ],
+    [
+      { LEGO_ACME_PROFILE: 'tlsserver', LEGO_CHECK_INTERVAL: '200h' },
+      `LEGO_ACME_PROFILE="tlsserver" does not fit LEGO_CHECK_INTERVAL="200h": its 45-day certificates are renewed 360h before they expire, ${renewOrRetry} (400h): one to renew, one to retry; shorten LEGO_CHECK_INTERVAL to 180h or less`,
+    ],
+    [
+      // A minimum validity below the profile's window decides: it is the one to raise.
+      {
+        LEGO_ACME_PROFILE: 'tlsserver',
+        LEGO_MINIMUM_VALIDITY: '10h',
+        LEGO_CHECK_INTERVAL: '8h',
+        LEGO_JOB_TTL: '5m',
+      },
+      `LEGO_MINIMUM_VALIDITY="10h" does not fit LEGO_CHECK_INTERVAL="8h": certificates are renewed 10h before they expire, ${renewOrRetry} (16h): one to renew, one to retry; raise LEGO_MINIMUM_VALIDITY to 16h or more, or shorten LEGO_CHECK_INTERVAL to 5h or less`,
+    ],
+    [
+      { LEGO_MINIMUM_VALIDITY: '4h', LEGO_CHECK_INTERVAL: '1h', LEGO_JOB_TTL: '3h' },
+      'LEGO_JOB_TTL="3h" does not fit LEGO_MINIMUM_VALIDITY="4h": certificates are renewed 4h before they expire, and a failed issuance is retried only once its Job is deleted, LEGO_JOB_TTL after it failed, which must leave half that time (2h) for the retry; set LEGO_JOB_TTL to 2h or less, or raise LEGO_MINIMUM_VALIDITY to 6h or more',
+    ],
+    [
+      { LEGO_ACME_PROFILE: 'shortlived', LEGO_JOB_TTL: '48h' },
+      'LEGO_JOB_TTL="48h" does not fit LEGO_ACME_PROFILE="shortlived": its 6-day certificates are renewed 72h before they expire, and a failed issuance is retried only once its Job is deleted, LEGO_JOB_TTL after it failed, which must leave half that time (36h) for the retry; set LEGO_JOB_TTL to 36h or less',
+    ],
+    [
+      { LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL: '10m' },
+      `LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL="10m" does not fit LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME="5m": the self-check's first wait would be longer than all the time it has to retry; set LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL to 5m or less, or raise LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME to 10m or more`,
+    ],
+    [
+      // kube-lego's README spelling is named when that is the variable set.
+      {
+        LEGO_EXPONENTIAL_BACKOFF_MAX_INITIAL_INTERVAL: '1m',
+        LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '30s',
+      },
+      `LEGO_EXPONENTIAL_BACKOFF_MAX_INITIAL_INTERVAL="1m" does not fit LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME="30s": the self-check's first wait would be longer than all the time it has to retry; set LEGO_EXPONENTIAL_BACKOFF_MAX_INITIAL_INTERVAL to 30s or less, or raise LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME to 1m or more`,
+    ],
+  ];
+  for (const [env, message] of table) {
+    it(`refuses ${JSON.stringify(env)}`, () => {
+      const error = configError(env);
+      assert.ok(error instanceof ConfigConflict, `not a ConfigConflict: ${error.message}`);
+      assert.equal(error.message, message);
+      assert.equal(error.name, 'ConfigConflict');
+      assert.ok(Object.keys(env).includes(error.variable), error.variable);
+      assert.ok(message.startsWith(`${error.variable}=`), 'the message starts with the variable');
+      assert.ok(message.includes(` does not fit ${error.other}: `), error.other);
+    });
+  }
+});
+
+describe('checkSchedule with the diagram timer', () => {
+  const everyHour = { intervalMs: HOUR, repetitions: undefined };
+  const table: [env: Record<string, string>, timer: number | undefined, message: string | undefined][] = [
+    [{}, HOUR, undefined],
+    [{ LEGO_MINIMUM_VALIDITY: '2h' }, HOUR, undefined],
+    [
+      { LEGO_MINIMUM_VALIDITY: '90m', LEGO_JOB_TTL: '10m' },
+      HOUR,
+      `LEGO_MINIMUM_VALIDITY="1h30m" does not fit the diagram's timer (every 1h): certificates are renewed 1h30m before they expire, ${renewOrRetry} (2h): one to renew, one to retry; raise LEGO_MINIMUM_VALIDITY to 2h or more, or set LEGO_CHECK_INTERVAL to 45m or less`,
+    ],
+    [
+      { LEGO_ACME_PROFILE: 'shortlived' },
+      48 * HOUR,
+      `LEGO_ACME_PROFILE="shortlived" does not fit the diagram's timer (every 48h): its 6-day certificates are renewed 72h before they expire, ${renewOrRetry} (96h): one to renew, one to retry; set LEGO_CHECK_INTERVAL to 36h or less`,
+    ],
+    // LEGO_CHECK_INTERVAL overrides the timer: the timer's cycle does not matter.
+    [{ LEGO_ACME_PROFILE: 'shortlived', LEGO_CHECK_INTERVAL: '1h' }, 48 * HOUR, undefined],
+    // No variable and no timer: no periodic check, nothing to fit.
+    [{ LEGO_MINIMUM_VALIDITY: '1m', LEGO_JOB_TTL: '1s' }, undefined, undefined],
+  ];
+  for (const [env, timerMs, message] of table) {
+    const timer = timerMs === undefined ? undefined : { ...everyHour, intervalMs: timerMs };
+    it(`${message === undefined ? 'accepts' : 'refuses'} ${JSON.stringify(env)} with a timer of ${timerMs ?? 'none'} ms`, () => {
+      const config = parseConfig(env);
+      if (message === undefined) {
+        checkSchedule(config, timer);
+        return;
+      }
+      assert.throws(
+        () => checkSchedule(config, timer),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigConflict);
+          assert.equal(error.message, message);
+          assert.equal(error.other, `the diagram's timer (every ${timerMs! / HOUR}h)`);
+          return true;
+        },
+      );
+    });
+  }
 });
 
 describe('the variables read and the README', () => {
