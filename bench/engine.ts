@@ -26,19 +26,17 @@ function gc(): void {
 /** Builds an operator over the in-memory cluster with `count` annotated Ingresses holding valid certificates. */
 async function operatorWith(count: number) {
   const cluster = new FakeCluster();
-  const pair = testCertificate({
-    hosts: ['shop.test'],
-    notBefore: new Date(Date.now() - DAY),
-    notAfter: new Date(Date.now() + 80 * DAY),
-  });
+  const notAfter = new Date(Date.now() + 80 * DAY);
+  const pair = testCertificate({ hosts: ['shop.test'], notBefore: new Date(Date.now() - DAY), notAfter });
   const events = new Subject<WatchEvent<V1Ingress>>();
   const definition = await loadDefinition(
     await lifecycleXml(),
     'certificate-lifecycle',
     new Set(Object.keys(lifecycleTasks)),
   );
+  const config = parseConfig({ LEGO_CHECK_INTERVAL: '24h' });
   const operator = new Operator({
-    config: parseConfig({ LEGO_CHECK_INTERVAL: '24h' }),
+    config,
     log: createLogger({ level: 'warn', type: 'json' }),
     cluster,
     ingressEvents: events,
@@ -48,7 +46,18 @@ async function operatorWith(count: number) {
   operator.start();
   for (let index = 0; index < count; index += 1) {
     const namespace = `ns-${index}`;
-    cluster.secrets.set(`${namespace}/shop-tls`, { 'tls.crt': pair.crt, 'tls.key': pair.key });
+    cluster.writeCertificate({
+      namespace,
+      secretName: 'shop-tls',
+      ingressName: 'shop',
+      ingressUid: `uid-${index}`,
+      hosts: ['shop.test'],
+      chainPem: pair.crt,
+      keyPem: pair.key,
+      issuerUrl: config.url,
+      acmeProfile: config.acmeProfile,
+      notAfter,
+    });
     events.next({
       type: 'ADDED',
       object: {

@@ -7,6 +7,7 @@ import { deduplicate } from './deduplicate.ts';
 import { inspectCertificate } from './inspect-certificate.ts';
 import { launchIssuanceJob } from './launch-issuance-job.ts';
 import { recordFailure } from './record-failure.ts';
+import { recordForeignSecret } from './record-foreign-secret.ts';
 import { recordIssuance } from './record-issuance.ts';
 import type { LifecycleTask } from './services.ts';
 
@@ -18,4 +19,5 @@ export const lifecycleTasks: Readonly<Record<string, LifecycleTask>> = {
   awaitJobOutcome,
   recordIssuance,
   recordFailure,
+  recordForeignSecret,
 };

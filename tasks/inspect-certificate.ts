@@ -1,19 +1,38 @@
 /**
- * Inspect certificate: reads the entry's Secret and runs the policy chain (src/certificate/policy.ts).
- * The result's `valid` drives the "Certificate valid?" gateway; `reason` and `message` say why not.
+ * Inspect certificate: reads the entry's Secret and runs the policy chain (src/certificate/policy.ts)
+ * against the settings a certificate issued now would have. The result's `foreign` and `valid` drive the
+ * "Certificate valid?" gateway; `reason` and `message` say why not.
  */
 import { inspectCertificate as runPolicy } from '../src/certificate/policy.ts';
 import type { LifecycleTask } from './services.ts';
 
 /** The `inspectCertificate` implementation. */
 export const inspectCertificate: LifecycleTask = async ({ token, services, log }) => {
+  const { config } = services;
   const secret = await services.cluster.readTlsSecret(token.namespace, token.secretName);
+  const now = services.now();
   const verdict = runPolicy({
     secret,
+    ingressName: token.ingress.name,
     hosts: token.hosts,
-    now: services.now(),
-    minimumValidityMs: services.config.minimumValidityMs,
+    settings: {
+      directoryUrl: config.url,
+      profile: config.acmeProfile,
+      keyType: config.keyType,
+      rsaKeySize: config.rsaKeySize,
+    },
+    now,
+    minimumValidityMs: config.minimumValidityMs,
   });
-  if (!verdict.valid) log.info({ reason: verdict.reason }, `certificate needs issuance: ${verdict.message}`);
+  if (verdict.valid && verdict.notBefore !== undefined && now < verdict.notBefore) {
+    // Not a reason to reissue: with this clock behind the CA's, every new certificate would look the same.
+    log.debug(
+      { notBefore: new Date(verdict.notBefore).toISOString() },
+      'certificate not valid yet by this clock (clock skew?); kept',
+    );
+  }
+  if (!verdict.valid && !verdict.foreign) {
+    log.info({ reason: verdict.reason }, `certificate needs issuance: ${verdict.message}`);
+  }
   return verdict;
 };

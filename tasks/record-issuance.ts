@@ -1,12 +1,18 @@
-/** Record issuance: a Normal Event on the Ingress and a log line saying the certificate was written. */
+/**
+ * Record issuance: a Normal Event on the Ingress and a log line saying the certificate was written, and
+ * why it was issued (the reason "Inspect certificate" found, such as `RenewalDue` or `IssuerChanged`).
+ */
+import type { PolicyVerdict } from '../src/certificate/policy.ts';
 import type { IssuanceOutcome } from '../src/issuance/job-contract.ts';
 import { ingressRef, type LifecycleTask } from './services.ts';
 
 /** The `recordIssuance` implementation. */
 export const recordIssuance: LifecycleTask = async ({ token, services, output, log }) => {
+  const verdict = output.inspectCertificate as PolicyVerdict | undefined;
   const outcome = output.awaitJobOutcome as IssuanceOutcome | undefined;
-  const message = `certificate for ${token.hosts.join(', ')} written to Secret ${token.secretName}${outcome?.message ? `: ${outcome.message}` : ''}`;
-  log.info({ hosts: token.hosts, secret: token.key }, message);
+  const why = verdict === undefined ? '' : ` (${verdict.reason}: ${verdict.message})`;
+  const message = `certificate for ${token.hosts.join(', ')} written to Secret ${token.secretName}${why}${outcome?.message ? `: ${outcome.message}` : ''}`;
+  log.info({ hosts: token.hosts, secret: token.key, reason: verdict?.reason }, message);
   await services.cluster.recordEvent(ingressRef(token), 'Normal', 'CertificateIssued', message);
   return { recorded: true };
 };

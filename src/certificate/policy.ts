@@ -1,51 +1,81 @@
 /**
- * Certificate policy: is the certificate in a Secret good for the hosts of a `spec.tls` entry?
+ * Certificate policy: is the certificate in a Secret good for the hosts of a `spec.tls` entry, and is it
+ * what kube-lego would issue now?
  *
  * A chain of pure checks evaluated in order; the first that fails gives the reason and a message for
- * people. Parsing uses node:crypto's X509Certificate, not node-forge: it reads ECDSA keys (node-forge
- * reads RSA only) and is what Node itself verifies TLS with (docs/decisions.md).
+ * people. The cheap checks of the Secret's metadata come before parsing, and the checks that say the
+ * certificate is wrong come before those that say it is old. A Secret another controller manages stops the
+ * chain before anything else, with `foreign` set: kube-lego never writes over it. Parsing uses node:crypto's
+ * X509Certificate, not node-forge: it reads ECDSA keys (node-forge reads RSA only) and is what Node itself
+ * verifies TLS with (docs/decisions.md).
  */
 import { X509Certificate, createPrivateKey, createHash, type KeyObject } from 'node:crypto';
 import { renewalTime } from './renewal.ts';
+import { SECRET_ANNOTATIONS, foreignManager, type TlsSecret } from './secret.ts';
 
-/** The data of a `kubernetes.io/tls` Secret, decoded; undefined when there is no Secret. */
-export interface TlsSecretData {
-  'tls.crt'?: string;
-  'tls.key'?: string;
+/** What a certificate issued now would be: the settings it is compared with. */
+export interface IssuanceSettings {
+  /** `LEGO_URL`: the ACME directory certificates are ordered from. */
+  directoryUrl: string;
+  /** `LEGO_ACME_PROFILE`; undefined for the CA's default. */
+  profile: string | undefined;
+  /** `LEGO_KEY_TYPE`: RSA of `rsaKeySize` bits, or ECDSA P-256. */
+  keyType: 'rsa' | 'ecdsa';
+  /** `LEGO_RSA_KEYSIZE`, in bits. */
+  rsaKeySize: number;
 }
 
 /** What the checks need. Times are ms since the epoch. */
 export interface PolicyInput {
-  secret: TlsSecretData | undefined;
+  /** The Secret named by the entry; undefined when there is none. */
+  secret: TlsSecret | undefined;
+  /** The Ingress whose entry asks for the certificate: a Secret owned by any other object is not kube-lego's. */
+  ingressName: string;
   hosts: string[];
+  settings: IssuanceSettings;
   now: number;
   minimumValidityMs: number;
   /** The start of the CA's ACME Renewal Information window, when the CA offers one. */
   ariWindowStart?: number;
 }
 
-/** Why a certificate must be (re)issued; `Valid` when it must not. */
+/** Why a certificate must be (re)issued; `Valid` when it must not; `ForeignSecret` when it must not be touched. */
 export type PolicyReason =
   | 'Valid'
   | 'SecretMissing'
+  | 'ForeignSecret'
   | 'DataMissing'
+  | 'IssuerUnknown'
+  | 'IssuerChanged'
+  | 'ProfileChanged'
   | 'Unparseable'
   | 'KeyMismatch'
+  | 'KeyTypeChanged'
   | 'HostMissing'
-  | 'NotYetValid'
+  | 'HostsRemoved'
   | 'Expired'
   | 'RenewalDue';
 
 /** The verdict of the policy chain. */
 export interface PolicyVerdict {
   valid: boolean;
+  /** The Secret is managed by another controller (reason `ForeignSecret`): it is neither valid nor reissued. */
+  foreign: boolean;
   reason: PolicyReason;
   message: string;
   /** sha256 of the leaf certificate (DER, hex), when there is one that parses. */
   fingerprint?: string;
+  /** The certificate's notBefore, when it parses: a valid certificate may not be valid yet (clock skew). */
+  notBefore?: number;
   notAfter?: number;
   /** When renewal is due, for a valid certificate. */
   renewAt?: number;
+}
+
+/** A failed check: why, in a word and in a sentence. */
+interface Failure {
+  reason: PolicyReason;
+  message: string;
 }
 
 interface Parsed {
@@ -57,7 +87,8 @@ interface Parsed {
   renewAt: number;
 }
 
-type Check = (input: PolicyInput, parsed: Parsed) => Omit<PolicyVerdict, 'valid'> | undefined;
+type MetadataCheck = (input: PolicyInput, secret: TlsSecret) => Failure | undefined;
+type CertificateCheck = (input: PolicyInput, parsed: Parsed) => Failure | undefined;
 
 /** Lower case, no trailing dot: how hosts are compared. */
 export function normalizeHost(host: string): string {
@@ -72,14 +103,72 @@ export function dnsNames(certificate: X509Certificate): string[] {
     .map((entry) => normalizeHost(entry.slice(4)));
 }
 
+/** A key for people: `RSA 2048`, `ECDSA P-256`, `ECDSA secp384r1`, `ed25519`. */
+function describeKey(key: KeyObject): string {
+  const details = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'rsa') return `RSA ${details.modulusLength ?? '?'}`;
+  if (key.asymmetricKeyType === 'ec') {
+    return `ECDSA ${details.namedCurve === 'prime256v1' ? 'P-256' : (details.namedCurve ?? '?')}`;
+  }
+  return key.asymmetricKeyType ?? 'unknown';
+}
+
+/** The key the settings ask for, described as {@link describeKey} describes a key. */
+function wantedKey({ keyType, rsaKeySize }: IssuanceSettings): string {
+  return keyType === 'ecdsa' ? 'ECDSA P-256' : `RSA ${rsaKeySize}`;
+}
+
+/** A profile for people. */
+const profileName = (profile: string | undefined) =>
+  profile === undefined ? "the CA's default profile" : `profile "${profile}"`;
+
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The checks after parsing, in order. */
-const checks: Check[] = [
+/** The checks of the Secret's metadata (what kube-lego recorded when it wrote it), in order. */
+const metadataChecks: MetadataCheck[] = [
+  (_input, { annotations }) =>
+    (annotations[SECRET_ANNOTATIONS.issuer] ?? '') === ''
+      ? {
+          reason: 'IssuerUnknown',
+          message: `the Secret does not record the ACME directory that issued it (no ${SECRET_ANNOTATIONS.issuer} annotation: written by hand or by jetstack's kube-lego)`,
+        }
+      : undefined,
+  ({ settings }, { annotations }) => {
+    const recorded = annotations[SECRET_ANNOTATIONS.issuer];
+    return recorded === settings.directoryUrl
+      ? undefined
+      : {
+          reason: 'IssuerChanged',
+          message: `the certificate was issued through ${recorded}, LEGO_URL is ${settings.directoryUrl}`,
+        };
+  },
+  ({ settings }, { annotations }) => {
+    const recorded = annotations[SECRET_ANNOTATIONS.profile] || undefined;
+    return recorded === settings.profile
+      ? undefined
+      : {
+          reason: 'ProfileChanged',
+          message: `the certificate was ordered with ${profileName(recorded)}, LEGO_ACME_PROFILE asks for ${profileName(settings.profile)}`,
+        };
+  },
+];
+
+/** The checks of the certificate after parsing, in order. */
+const certificateChecks: CertificateCheck[] = [
   (_input, { leaf, key }) =>
     leaf.checkPrivateKey(key)
       ? undefined
       : { reason: 'KeyMismatch', message: 'tls.key is not the private key of the certificate in tls.crt' },
+  ({ settings }, { leaf }) => {
+    const found = describeKey(leaf.publicKey);
+    const wanted = wantedKey(settings);
+    return found === wanted
+      ? undefined
+      : {
+          reason: 'KeyTypeChanged',
+          message: `the certificate's key is ${found}, LEGO_KEY_TYPE and LEGO_RSA_KEYSIZE ask for ${wanted}`,
+        };
+  },
   ({ hosts }, { leaf }) => {
     const names = new Set(dnsNames(leaf));
     const missing = hosts.map(normalizeHost).filter((host) => !names.has(host));
@@ -87,10 +176,16 @@ const checks: Check[] = [
       ? undefined
       : { reason: 'HostMissing', message: `the certificate does not cover ${missing.join(', ')}` };
   },
-  ({ now }, { notBefore }) =>
-    now < notBefore
-      ? { reason: 'NotYetValid', message: `the certificate is not valid before ${iso(notBefore)}` }
-      : undefined,
+  ({ hosts }, { leaf }) => {
+    const wanted = new Set(hosts.map(normalizeHost));
+    const removed = [...new Set(dnsNames(leaf))].filter((name) => !wanted.has(name));
+    return removed.length === 0
+      ? undefined
+      : {
+          reason: 'HostsRemoved',
+          message: `the certificate names ${removed.join(', ')}, which the entry no longer has`,
+        };
+  },
   ({ now }, { notAfter }) =>
     now >= notAfter
       ? { reason: 'Expired', message: `the certificate expired at ${iso(notAfter)}` }
@@ -123,30 +218,57 @@ function parse(crt: string, key: string, input: PolicyInput): Parsed | string {
   return { leaf, key: privateKey, notBefore, notAfter, renewAt };
 }
 
-/** Runs the policy chain; the first failing check decides. */
+/**
+ * Runs the policy chain; the first failing check decides. In order: SecretMissing, ForeignSecret,
+ * DataMissing, IssuerUnknown, IssuerChanged, ProfileChanged, Unparseable, KeyMismatch, KeyTypeChanged,
+ * HostMissing, HostsRemoved, Expired, RenewalDue. A certificate not valid yet is not a reason: a clock
+ * behind the CA's would reissue it on every check.
+ */
 export function inspectCertificate(input: PolicyInput): PolicyVerdict {
   const { secret } = input;
-  if (secret === undefined)
-    return { valid: false, reason: 'SecretMissing', message: 'the Secret does not exist' };
-  const crt = secret['tls.crt'] ?? '';
-  const key = secret['tls.key'] ?? '';
+  if (secret === undefined) {
+    return { valid: false, foreign: false, reason: 'SecretMissing', message: 'the Secret does not exist' };
+  }
+  const manager = foreignManager(secret, input.ingressName);
+  if (manager !== undefined) {
+    return {
+      valid: false,
+      foreign: true,
+      reason: 'ForeignSecret',
+      message: `the Secret is ${manager}`,
+    };
+  }
+  const crt = secret.data['tls.crt'] ?? '';
+  const key = secret.data['tls.key'] ?? '';
   const missing = [crt.trim() === '' && 'tls.crt', key.trim() === '' && 'tls.key'].filter(Boolean);
   if (missing.length > 0) {
-    return { valid: false, reason: 'DataMissing', message: `the Secret has no ${missing.join(' and no ')}` };
+    return {
+      valid: false,
+      foreign: false,
+      reason: 'DataMissing',
+      message: `the Secret has no ${missing.join(' and no ')}`,
+    };
+  }
+  for (const check of metadataChecks) {
+    const failure = check(input, secret);
+    if (failure) return { valid: false, foreign: false, ...failure };
   }
   const parsed = parse(crt, key, input);
-  if (typeof parsed === 'string') return { valid: false, reason: 'Unparseable', message: parsed };
+  if (typeof parsed === 'string')
+    return { valid: false, foreign: false, reason: 'Unparseable', message: parsed };
   const fingerprint = createHash('sha256').update(parsed.leaf.raw).digest('hex');
-  const { notAfter, renewAt } = parsed;
-  for (const check of checks) {
+  const { notBefore, notAfter, renewAt } = parsed;
+  for (const check of certificateChecks) {
     const failure = check(input, parsed);
-    if (failure) return { valid: false, ...failure, fingerprint, notAfter };
+    if (failure) return { valid: false, foreign: false, ...failure, fingerprint, notBefore, notAfter };
   }
   return {
     valid: true,
+    foreign: false,
     reason: 'Valid',
     message: `valid until ${iso(notAfter)}, renewal from ${iso(renewAt)}`,
     fingerprint,
+    notBefore,
     notAfter,
     renewAt,
   };

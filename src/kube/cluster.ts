@@ -2,7 +2,7 @@
  * What the lifecycle process needs from Kubernetes, as a narrow port. `kubernetes-cluster.ts` implements
  * it with @kubernetes/client-node; unit tests use an in-memory fake.
  */
-import type { TlsSecretData } from '../certificate/policy.ts';
+import type { TlsSecret } from '../certificate/secret.ts';
 import type { IssuanceObjects } from '../issuance/job-objects.ts';
 import type { IssuanceOutcome } from '../issuance/job-contract.ts';
 
@@ -25,8 +25,11 @@ export interface Launched {
 
 /** Kubernetes as the lifecycle tasks see it. */
 export interface Cluster {
-  /** The decoded data of a Secret, or undefined when it does not exist. */
-  readTlsSecret(namespace: string, name: string): Promise<TlsSecretData | undefined>;
+  /**
+   * A Secret's decoded `tls.crt` and `tls.key` with its annotations, labels and owner references (what says
+   * who manages it and what it was issued with), or undefined when it does not exist.
+   */
+  readTlsSecret(namespace: string, name: string): Promise<TlsSecret | undefined>;
   /**
    * Creates the Job, then its solver Service and Ingress owned by it. Idempotent: an existing Job or
    * solver object (409) counts as created, so a relaunch after a restart adopts the running Job; the

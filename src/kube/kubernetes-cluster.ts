@@ -9,7 +9,7 @@ import {
   type V1Job,
   type V1OwnerReference,
 } from '@kubernetes/client-node';
-import type { TlsSecretData } from '../certificate/policy.ts';
+import { tlsSecretOf, type TlsSecret } from '../certificate/secret.ts';
 import type { Logger } from '../log.ts';
 import { parseOutcome, type IssuanceOutcome } from '../issuance/job-contract.ts';
 import type { IssuanceObjects } from '../issuance/job-objects.ts';
@@ -79,12 +79,9 @@ export class KubernetesCluster implements Cluster {
     this.#log = log;
   }
 
-  async readTlsSecret(namespace: string, name: string): Promise<TlsSecretData | undefined> {
+  async readTlsSecret(namespace: string, name: string): Promise<TlsSecret | undefined> {
     try {
-      const secret = await this.#core.readNamespacedSecret({ namespace, name });
-      const decode = (value: string | undefined) =>
-        value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
-      return { 'tls.crt': decode(secret.data?.['tls.crt']), 'tls.key': decode(secret.data?.['tls.key']) };
+      return tlsSecretOf(await this.#core.readNamespacedSecret({ namespace, name }));
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;

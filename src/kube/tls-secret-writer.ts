@@ -4,8 +4,11 @@
  * - The Ingress is read first and its uid compared with the one the Job was started for: when the
  *   Ingress was deleted or replaced meanwhile, nothing is written (a Secret owned by a uid that no longer
  *   exists would be garbage-collected at once, or worse, serve a new Ingress that did not ask for it).
- * - An existing Secret is updated, not replaced: labels, annotations and owner references that users or
- *   other tools put on it are kept; only `tls.crt`, `tls.key` and kube-lego's own annotations change.
+ * - A Secret another controller manages (owned by another object, labelled as managed by another tool, or
+ *   annotated by cert-manager: src/certificate/secret.ts) is never written over. The operator does not
+ *   launch a Job for one; this refusal is the second line of defence, for one that became foreign since.
+ * - An existing Secret is updated, not replaced: labels and annotations that users or other tools put on it
+ *   are kept; only `tls.crt`, `tls.key`, kube-lego's own annotations and label, and the owner change.
  * - Updates are guarded by resourceVersion and retried on conflict, so a concurrent edit is not lost.
  */
 import {
@@ -15,14 +18,13 @@ import {
   type V1OwnerReference,
   type V1Secret,
 } from '@kubernetes/client-node';
+import {
+  MANAGED_BY_KUBE_LEGO,
+  MANAGED_BY_LABEL,
+  SECRET_ANNOTATIONS,
+  foreignManager,
+} from '../certificate/secret.ts';
 import { statusOf } from './kubernetes-cluster.ts';
-
-/** Annotations kube-lego sets on certificate Secrets. */
-export const SECRET_ANNOTATIONS = {
-  issuer: 'kube-lego.io/issuer-url',
-  notAfter: 'kube-lego.io/not-after',
-  hosts: 'kube-lego.io/hosts',
-} as const;
 
 /** What to write. */
 export interface IssuedCertificate {
@@ -34,7 +36,10 @@ export interface IssuedCertificate {
   /** Leaf then chain, PEM. */
   chainPem: string;
   keyPem: string;
+  /** The ACME directory URL (`LEGO_URL`) the certificate was ordered from. */
   issuerUrl: string;
+  /** The ACME profile it was ordered with (`LEGO_ACME_PROFILE`); undefined for the CA's default. */
+  acmeProfile: string | undefined;
   notAfter: Date;
 }
 
@@ -43,34 +48,52 @@ export type WriteResult = { written: true; created: boolean } | { written: false
 
 const MAX_CONFLICT_RETRIES = 5;
 
-/** The Secret as it should be, merged over what exists. Pure. */
+/** A Secret that another controller manages, which kube-lego refuses to write over. */
+export class ForeignSecretError extends Error {
+  constructor(namespace: string, secretName: string, ingressName: string, manager: string) {
+    super(
+      `Secret ${namespace}/${secretName} is ${manager}: kube-lego does not write over it; ` +
+        `remove the tls-acme annotation of Ingress ${namespace}/${ingressName} or name another secretName`,
+    );
+    this.name = 'ForeignSecretError';
+  }
+}
+
+/**
+ * The Secret as it should be, merged over what exists. Pure. Throws {@link ForeignSecretError} when the
+ * existing Secret is another controller's. Its only owner is the Ingress: any other owner would have made
+ * it foreign, and an owner of the Ingress's name with another uid was a deleted predecessor of that Ingress.
+ */
 export function mergeTlsSecret(existing: V1Secret | undefined, certificate: IssuedCertificate): V1Secret {
+  const { namespace, secretName, ingressName } = certificate;
+  const manager = foreignManager(existing?.metadata, ingressName);
+  if (manager !== undefined) throw new ForeignSecretError(namespace, secretName, ingressName, manager);
   const owner: V1OwnerReference = {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
-    name: certificate.ingressName,
+    name: ingressName,
     uid: certificate.ingressUid,
     blockOwnerDeletion: false,
   };
-  const owners = (existing?.metadata?.ownerReferences ?? []).filter(
-    (reference) => !(reference.kind === 'Ingress' && reference.name === certificate.ingressName),
-  );
+  const annotations: Record<string, string> = {
+    ...existing?.metadata?.annotations,
+    [SECRET_ANNOTATIONS.issuer]: certificate.issuerUrl,
+    [SECRET_ANNOTATIONS.notAfter]: certificate.notAfter.toISOString(),
+    [SECRET_ANNOTATIONS.hosts]: certificate.hosts.join(','),
+  };
+  if (certificate.acmeProfile === undefined) delete annotations[SECRET_ANNOTATIONS.profile];
+  else annotations[SECRET_ANNOTATIONS.profile] = certificate.acmeProfile;
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     type: 'kubernetes.io/tls',
     metadata: {
       ...existing?.metadata,
-      name: certificate.secretName,
-      namespace: certificate.namespace,
-      labels: { ...existing?.metadata?.labels, 'app.kubernetes.io/managed-by': 'kube-lego' },
-      annotations: {
-        ...existing?.metadata?.annotations,
-        [SECRET_ANNOTATIONS.issuer]: certificate.issuerUrl,
-        [SECRET_ANNOTATIONS.notAfter]: certificate.notAfter.toISOString(),
-        [SECRET_ANNOTATIONS.hosts]: certificate.hosts.join(','),
-      },
-      ownerReferences: [...owners, owner],
+      name: secretName,
+      namespace,
+      labels: { ...existing?.metadata?.labels, [MANAGED_BY_LABEL]: MANAGED_BY_KUBE_LEGO },
+      annotations,
+      ownerReferences: [owner],
     },
     data: {
       ...existing?.data,
@@ -90,7 +113,10 @@ export class TlsSecretWriter {
     this.#networking = config.makeApiClient(NetworkingV1Api);
   }
 
-  /** Writes the certificate, unless its Ingress is gone or was replaced. */
+  /**
+   * Writes the certificate, unless its Ingress is gone or was replaced. Throws when the Secret exists with
+   * another type, or is another controller's ({@link ForeignSecretError}).
+   */
   async write(certificate: IssuedCertificate): Promise<WriteResult> {
     const { namespace, secretName, ingressName, ingressUid } = certificate;
     try {

@@ -185,11 +185,20 @@ describe('KubernetesCluster as the operator under the manifest RBAC', () => {
     await cluster?.stop();
   });
 
-  it('reads a certificate Secret in the Ingress namespace, and a missing one as undefined (404, not 403)', async () => {
+  it('reads a certificate Secret in the Ingress namespace with the metadata that says who manages it, and a missing one as undefined (404, not 403)', async () => {
     await core.createNamespacedSecret({
       namespace: 'shop',
       body: {
-        metadata: { name: 'shop-tls' },
+        metadata: {
+          name: 'shop-tls',
+          labels: { 'app.kubernetes.io/managed-by': 'kube-lego' },
+          annotations: { 'kube-lego.io/issuer-url': 'https://ca.test/directory' },
+          // The real Ingress's uid: with an owner that does not exist, the garbage collector would delete
+          // the Secret, possibly before it is read.
+          ownerReferences: [
+            { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'shop', uid: ingress.uid },
+          ],
+        },
         type: 'kubernetes.io/tls',
         data: {
           'tls.crt': Buffer.from('CERT').toString('base64'),
@@ -201,7 +210,15 @@ describe('KubernetesCluster as the operator under the manifest RBAC', () => {
       await kube.readTlsSecret('shop', 'shop-tls'),
       await kube.readTlsSecret('shop', 'absent-tls'),
     ]);
-    assert.deepEqual(result, [{ 'tls.crt': 'CERT', 'tls.key': 'KEY' }, undefined]);
+    assert.deepEqual(result, [
+      {
+        data: { 'tls.crt': 'CERT', 'tls.key': 'KEY' },
+        annotations: { 'kube-lego.io/issuer-url': 'https://ca.test/directory' },
+        labels: { 'app.kubernetes.io/managed-by': 'kube-lego' },
+        ownerReferences: [{ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'shop' }],
+      },
+      undefined,
+    ]);
     assert.deepEqual(requestKinds(requests), declared('readTlsSecret'));
     assert.deepEqual(requests.map(describeRequest), [
       'get secrets shop/shop-tls → 200',

@@ -3,13 +3,24 @@
  * ServiceAccount (kube-lego-issuer) under the RBAC of manifests/install.yml, in an application namespace as
  * in production: it creates the `kubernetes.io/tls` Secret owned by the Ingress (and the garbage collector
  * honours that owner reference), updates an existing one keeping what others put on it, retries conflicts
- * of concurrent writers, writes nothing for a deleted or replaced Ingress or over a Secret of another type;
+ * of concurrent writers, writes nothing for a deleted or replaced Ingress, over a Secret of another type or
+ * over another controller's Secret;
  * the audit log shows exactly the requests of each path, none refused.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CoreV1Api, NetworkingV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
-import { TlsSecretWriter, type IssuedCertificate } from '../../src/kube/tls-secret-writer.ts';
+import {
+  CoreV1Api,
+  NetworkingV1Api,
+  type KubeConfig,
+  type V1ObjectMeta,
+  type V1Secret,
+} from '@kubernetes/client-node';
+import {
+  ForeignSecretError,
+  TlsSecretWriter,
+  type IssuedCertificate,
+} from '../../src/kube/tls-secret-writer.ts';
 import { createNamespace, eventually, isStatus } from '../support/cluster-testing.ts';
 import { createIngress } from '../jobs/issuance-harness.ts';
 import {
@@ -50,6 +61,7 @@ describe('TlsSecretWriter as the issuer under the manifest RBAC', () => {
     chainPem: `-----BEGIN CERTIFICATE-----\nLEAF ${serial}\n-----END CERTIFICATE-----\n`,
     keyPem: `-----BEGIN PRIVATE KEY-----\nKEY ${serial}\n-----END PRIVATE KEY-----\n`,
     issuerUrl: 'https://ca.test/directory',
+    acmeProfile: undefined,
     notAfter: new Date('2030-01-01T00:00:00Z'),
   });
 
@@ -114,17 +126,7 @@ describe('TlsSecretWriter as the issuer under the manifest RBAC', () => {
     );
   });
 
-  it('updates an existing Secret, keeping the labels, annotations and owner references others put on it', async () => {
-    const owner = await core.createNamespacedConfigMap({
-      namespace: 'shop',
-      body: { metadata: { name: 'keeper' } },
-    });
-    const foreignOwner = {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      name: 'keeper',
-      uid: owner.metadata!.uid!,
-    };
+  it('updates an existing Secret, keeping the labels and annotations others put on it, owned by the Ingress alone', async () => {
     await core.createNamespacedSecret({
       namespace: 'shop',
       body: {
@@ -132,7 +134,6 @@ describe('TlsSecretWriter as the issuer under the manifest RBAC', () => {
           name: 'kept-tls',
           labels: { team: 'web' },
           annotations: { 'example.test/note': 'keep me' },
-          ownerReferences: [foreignOwner],
         },
         type: 'kubernetes.io/tls',
         data: { 'tls.crt': '', 'tls.key': '', extra: Buffer.from('mine').toString('base64') },
@@ -150,13 +151,68 @@ describe('TlsSecretWriter as the issuer under the manifest RBAC', () => {
     assert.equal(decode(secret.data?.extra), 'mine');
     assert.equal(secret.metadata?.labels?.team, 'web');
     assert.equal(secret.metadata?.annotations?.['example.test/note'], 'keep me');
+    assert.equal(secret.metadata?.annotations?.['kube-lego.io/issuer-url'], 'https://ca.test/directory');
     assert.deepEqual(
       secret.metadata?.ownerReferences?.map((each) => [each.kind, each.name, each.uid]),
-      [
-        ['ConfigMap', 'keeper', owner.metadata!.uid!],
-        ['Ingress', 'shop', shopUid],
-      ],
+      [['Ingress', 'shop', shopUid]],
     );
+  });
+
+  it("refuses to write over another controller's Secret, and leaves it as it was", async () => {
+    const keeper = await core.createNamespacedConfigMap({
+      namespace: 'shop',
+      body: { metadata: { name: 'keeper' } },
+    });
+    const foreign: [name: string, metadata: V1ObjectMeta, manager: string][] = [
+      [
+        'configmap-tls',
+        {
+          ownerReferences: [
+            { apiVersion: 'v1', kind: 'ConfigMap', name: 'keeper', uid: keeper.metadata!.uid! },
+          ],
+        },
+        'owned by ConfigMap keeper',
+      ],
+      [
+        'helm-tls',
+        { labels: { 'app.kubernetes.io/managed-by': 'Helm' } },
+        'managed by Helm (label app.kubernetes.io/managed-by=Helm)',
+      ],
+      [
+        'cert-manager-tls',
+        { annotations: { 'cert-manager.io/certificate-name': 'shop' } },
+        'managed by cert-manager (annotation cert-manager.io/certificate-name)',
+      ],
+    ];
+    for (const [name, metadata, manager] of foreign) {
+      await core.createNamespacedSecret({
+        namespace: 'shop',
+        body: {
+          metadata: { name, ...metadata },
+          type: 'kubernetes.io/tls',
+          data: { 'tls.crt': Buffer.from('THEIRS').toString('base64'), 'tls.key': '' },
+        },
+      });
+      const before = (await readSecret(name))!;
+      const { requests } = await audited(() =>
+        assert.rejects(writer.write(certificate(name)), (error: Error) => {
+          assert.ok(error instanceof ForeignSecretError);
+          assert.equal(
+            error.message,
+            `Secret shop/${name} is ${manager}: kube-lego does not write over it; ` +
+              'remove the tls-acme annotation of Ingress shop/shop or name another secretName',
+          );
+          return true;
+        }),
+      );
+      assert.deepEqual(requests.map(describeRequest), [
+        'get ingresses.networking.k8s.io shop/shop → 200',
+        `get secrets shop/${name} → 200`,
+      ]);
+      const after = (await readSecret(name))!;
+      assert.equal(after.metadata?.resourceVersion, before.metadata?.resourceVersion, `${name} not written`);
+      assert.equal(decode(after.data?.['tls.crt']), 'THEIRS');
+    }
   });
 
   it('retries the conflicts of concurrent writers: each update is guarded by the resourceVersion it read', async () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DefinitionError } from '../../src/process/definition.ts';
 import { testCertificate } from '../support/certificates.ts';
-import { request } from './certificate-request.ts';
+import { issuedCertificate, request } from './certificate-request.ts';
 import { lifecycleHarness, lifecycleXml } from './lifecycle-harness.ts';
 
 const DAY = 86_400_000;
@@ -63,13 +63,13 @@ describe('edited lifecycle diagram', () => {
         '${environment.output.inspectCertificate.valid}</bpmn:conditionExpression>\n    </bpmn:sequenceFlow>\n    <bpmn:sequenceFlow id="Flow_Invalid"',
         '${environment.output.deduplicate.collapsed}</bpmn:conditionExpression>\n    </bpmn:sequenceFlow>\n    <bpmn:sequenceFlow id="Flow_Invalid"',
       );
-    const { runner, cluster, clock } = await lifecycleHarness(xml);
-    const { crt, key } = testCertificate({
+    const { runner, cluster, clock, config } = await lifecycleHarness(xml);
+    const pair = testCertificate({
       hosts: ['shop.test'],
       notBefore: new Date(clock.now - DAY),
       notAfter: new Date(clock.now + 89 * DAY),
     });
-    cluster.secrets.set('shop/shop-tls', { 'tls.crt': crt, 'tls.key': key });
+    cluster.writeCertificate(issuedCertificate(request(), pair, config));
     const valid = await runner.run({ start: 'message', token: request(), key: 'shop/shop-tls' });
     // A valid certificate now ends at the first gateway, before deduplication ever runs.
     assert.deepEqual(

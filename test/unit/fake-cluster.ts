@@ -1,6 +1,7 @@
 /**
- * An in-memory {@link Cluster} for unit tests: Secrets in a map, launched Jobs recorded, Job outcomes
- * delivered by the test, Events collected.
+ * An in-memory {@link Cluster} for unit tests: Secrets in a map as the API server holds them (read through
+ * the real adapter's conversion), launched Jobs recorded, Job outcomes delivered by the test, Events
+ * collected.
  *
  * It refuses what the API server would refuse the operator under manifests/install.yml: each method names
  * the API requests the real adapter (src/kube/kubernetes-cluster.ts) makes ({@link CLUSTER_REQUESTS}), and a
@@ -11,10 +12,12 @@
  * exactly the requests the real adapter makes and that this reading of the manifest agrees with the
  * server's RBAC.
  */
-import type { TlsSecretData } from '../../src/certificate/policy.ts';
+import type { V1Secret } from '@kubernetes/client-node';
+import { tlsSecretOf, type TlsSecret } from '../../src/certificate/secret.ts';
 import type { IssuanceOutcome } from '../../src/issuance/job-contract.ts';
 import type { IssuanceObjects } from '../../src/issuance/job-objects.ts';
 import type { Cluster, Launched, ObjectRef } from '../../src/kube/cluster.ts';
+import { mergeTlsSecret, type IssuedCertificate } from '../../src/kube/tls-secret-writer.ts';
 import {
   forbiddenMessage,
   installRbac,
@@ -82,7 +85,8 @@ export interface RecordedEvent {
  * real one, a relaunch adopts the existing Job and reports its outcome once it finished.
  */
 export class FakeCluster implements Cluster {
-  readonly secrets = new Map<string, TlsSecretData>();
+  /** Secrets by `namespace/name`, as the API server returns them (data base64). */
+  readonly secrets = new Map<string, V1Secret>();
   readonly jobs = new Map<string, IssuanceObjects>();
   /** Every launch call, including adoptions. */
   readonly launches: string[] = [];
@@ -118,10 +122,20 @@ export class FakeCluster implements Cluster {
     }
   }
 
-  async readTlsSecret(namespace: string, name: string): Promise<TlsSecretData | undefined> {
+  async readTlsSecret(namespace: string, name: string): Promise<TlsSecret | undefined> {
     this.#authorize('readTlsSecret', namespace, name);
     if (this.readError) throw this.readError;
-    return this.secrets.get(`${namespace}/${name}`);
+    const secret = this.secrets.get(`${namespace}/${name}`);
+    return secret === undefined ? undefined : tlsSecretOf(secret);
+  }
+
+  /**
+   * Stores a certificate as the issuance Job's writer would (src/kube/tls-secret-writer.ts's merge over the
+   * Secret there is; the writer's Ingress check and API requests are the Job's, not the operator's).
+   */
+  writeCertificate(certificate: IssuedCertificate): void {
+    const key = `${certificate.namespace}/${certificate.secretName}`;
+    this.secrets.set(key, mergeTlsSecret(this.secrets.get(key), certificate));
   }
 
   async launchIssuance(objects: IssuanceObjects): Promise<Launched> {

@@ -23,9 +23,14 @@ export function lifecycleXml(): Promise<string> {
 
 /**
  * A runner of the given diagram text over a fake cluster, and its parts. The fake enforces `rbac`
- * (default: manifests/install.yml's) for the operator installed in `config.namespace`.
+ * (default: manifests/install.yml's) for the operator installed in `config.namespace`; runs log to `log`.
  */
-export async function lifecycleHarness(xml?: string, config: Config = parseConfig({}), rbac?: ManifestRbac) {
+export async function lifecycleHarness(
+  xml?: string,
+  config: Config = parseConfig({}),
+  rbac?: ManifestRbac,
+  log: Logger = silentLog,
+) {
   const cluster = new FakeCluster({ namespace: config.namespace, ...(rbac !== undefined && { rbac }) });
   const deduplicator = new Deduplicator();
   const clock = { now: Date.now() };
@@ -39,7 +44,7 @@ export async function lifecycleHarness(xml?: string, config: Config = parseConfi
     definition,
     lifecycleTasks,
     services,
-    silentLog,
+    log,
   );
   return { runner, cluster, deduplicator, clock, config, definition };
 }
