@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, parseConfig } from './config.ts';
+import { ConfigError, checkSchedule, parseConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { kubeConfig } from './kube/connect.ts';
 import { KubernetesCluster } from './kube/kubernetes-cluster.ts';
@@ -15,10 +15,11 @@ import {
   requiredPermissions,
 } from './kube/permissions.ts';
 import { watchIngresses } from './kube/ingress-watch.ts';
-import { startHealthServer } from './health.ts';
+import { watchManagedSecrets } from './kube/secret-watch.ts';
+import { WatchStates, startHealthServer } from './health.ts';
 import { DefinitionError, loadDefinition } from './process/definition.ts';
 import { systemClock } from './process/schedule.ts';
-import { Operator } from './operator.ts';
+import { Operator, SECRET_CHANGED } from './operator.ts';
 import { lifecycleTasks } from '../tasks/index.ts';
 
 /** The shipped lifecycle diagram; `LEGO_LIFECYCLE_PROCESS` points at an edited copy instead. */
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
     'certificate-lifecycle',
     new Set(Object.keys(lifecycleTasks)),
   );
+  checkSchedule(config, definition.timerCycle);
   const kube = kubeConfig(config.kubeApiUrl);
   const missing = await missingPermissions(kube, requiredPermissions(config));
   for (const permission of missing) {
@@ -48,8 +50,7 @@ async function main(): Promise<void> {
       'the rules of manifests/install.yml',
     );
   }
-  let connected = false;
-  let synced = false;
+  const watches = new WatchStates();
   const operator = new Operator({
     config,
     log,
@@ -57,21 +58,26 @@ async function main(): Promise<void> {
     definition,
     clock: systemClock,
     ingressEvents: watchIngresses(kube, config.watchNamespace, {
-      onConnected: (value) => {
-        connected = value;
-        synced ||= value;
-      },
+      onConnected: watches.track('Ingress'),
       onRetry: (error, delayMs) =>
         log.warn(
           { error: (error as Error)?.message ?? String(error), delayMs },
           'Ingress watch failed: retrying',
         ),
     }),
+    secretEvents: watchManagedSecrets(kube, config.watchNamespace, {
+      // Ready waits for it only where the diagram uses it (an edited diagram may have no "Secret changed").
+      ...(definition.messageStarts.has(SECRET_CHANGED)
+        ? { onConnected: watches.track('certificate Secret') }
+        : {}),
+      onRetry: (error, delayMs) =>
+        log.warn(
+          { error: (error as Error)?.message ?? String(error), delayMs },
+          'certificate Secret watch failed: retrying',
+        ),
+    }),
   });
-  const health = await startHealthServer(config.port, config.podIp ?? '0.0.0.0', {
-    watchConnected: () => connected,
-    synced: () => synced,
-  });
+  const health = await startHealthServer(config.port, config.podIp ?? '0.0.0.0', watches);
   log.info(
     {
       url: config.url,

@@ -6,7 +6,7 @@
  * reported as warnings and Events), the schedule's repetition, and bounding how many runs execute at
  * once. Every decision about a token (deduplicate, inspect, launch, record) is in the diagram.
  */
-import type { V1Ingress } from '@kubernetes/client-node';
+import type { V1Ingress, V1Secret } from '@kubernetes/client-node';
 import type { Observable, Subscription } from 'rxjs';
 import type { Config } from './config.ts';
 import type { Cycle } from './duration.ts';
@@ -26,6 +26,14 @@ import type { LifecycleServices, LifecycleToken } from '../tasks/services.ts';
 /** Runs at once; more wait in the queue. Each running engine holds about a MiB. */
 export const MAX_CONCURRENT_RUNS = 64;
 
+/** The message whose start event an Ingress change starts a run at (else the first message start event). */
+export const INGRESS_CHANGED = 'IngressChanged';
+/** The message whose start event a deleted or changed certificate Secret starts a run at. */
+export const SECRET_CHANGED = 'SecretChanged';
+
+/** What started a run, as logged: the Ingress watch, the Secret watch or the periodic check. */
+type Trigger = 'ingress' | 'secret' | 'periodic';
+
 /** Run ends that are routine: logged at debug, not info, so an hourly check of many Ingresses stays quiet. */
 const ROUTINE_ENDS = new Set(['valid', 'collapsed']);
 
@@ -35,6 +43,8 @@ export interface OperatorParts {
   log: Logger;
   cluster: Cluster;
   ingressEvents: Observable<WatchEvent<V1Ingress>>;
+  /** Changes to the certificate Secrets kube-lego wrote (secret-watch.ts); none when undefined. */
+  secretEvents?: Observable<WatchEvent<V1Secret>>;
   definition: ProcessDefinition;
   clock: Clock;
   maxConcurrentRuns?: number;
@@ -49,7 +59,7 @@ export class Operator {
   readonly #queue: RunQueue;
   /** Last problems reported per Ingress uid, so an unchanged problem is not re-reported on every event. */
   readonly #reported = new Map<string, string>();
-  #subscription: Subscription | undefined;
+  readonly #subscriptions: Subscription[] = [];
   #schedule: Schedule | undefined;
 
   constructor(parts: OperatorParts) {
@@ -90,10 +100,13 @@ export class Operator {
 
   /** Starts watching Ingresses and the periodic schedule. */
   start(): void {
-    this.#subscription = this.#parts.ingressEvents.subscribe({
-      next: (event) => this.#onIngressEvent(event),
-      error: (error: Error) => this.#log.error({ error: error.message }, 'Ingress watch ended'),
-    });
+    this.#subscriptions.push(
+      this.#parts.ingressEvents.subscribe({
+        next: (event) => this.#onIngressEvent(event),
+        error: (error: Error) => this.#log.error({ error: error.message }, 'Ingress watch ended'),
+      }),
+    );
+    this.#watchSecrets();
     const cycle = this.cycle;
     if (cycle === undefined) {
       this.#log.warn(
@@ -115,7 +128,7 @@ export class Operator {
   periodicCheck(): void {
     let count = 0;
     for (const request of this.#index.requests()) {
-      this.#enqueue('timer', request);
+      this.#enqueue('periodic', request);
       count += 1;
     }
     this.#log.info({ certificates: count }, 'periodic check');
@@ -128,7 +141,7 @@ export class Operator {
 
   /** Stops watching, the schedule and every run. */
   async stop(): Promise<void> {
-    this.#subscription?.unsubscribe();
+    for (const subscription of this.#subscriptions) subscription.unsubscribe();
     this.#schedule?.stop();
     await this.#runner.stop();
   }
@@ -137,12 +150,39 @@ export class Operator {
     const uid = object.metadata?.uid ?? '';
     if (type === 'DELETED') {
       this.#reported.delete(uid);
-      for (const promoted of this.#index.remove(uid)) this.#enqueue('message', promoted);
+      for (const promoted of this.#index.remove(uid)) this.#enqueue('ingress', promoted);
       return;
     }
     const { requests, problems } = this.#index.upsert(object);
     this.#report(uid, problems);
-    for (const request of requests) this.#enqueue('message', request);
+    for (const request of requests) this.#enqueue('ingress', request);
+  }
+
+  /**
+   * Subscribes to the certificate Secrets' changes when the diagram has a start event for them. A Secret
+   * deleted or changed by someone (its data edited, the garbage collector taking it with a deleted
+   * Ingress) starts a run for the certificate that claims it; ADDED events are the initial list and the
+   * Jobs' own writes, which the Ingress watch and the Jobs' outcomes already cover.
+   */
+  #watchSecrets(): void {
+    const { secretEvents, definition } = this.#parts;
+    if (secretEvents === undefined) return;
+    if (!definition.messageStarts.has(SECRET_CHANGED)) {
+      this.#log.warn(
+        `the diagram has no message start event for message ${SECRET_CHANGED}: a deleted or changed certificate Secret waits for the periodic check`,
+      );
+      return;
+    }
+    this.#subscriptions.push(
+      secretEvents.subscribe({
+        next: ({ type, object }) => {
+          if (type === 'ADDED') return;
+          const request = this.#index.winner(`${object.metadata?.namespace}/${object.metadata?.name}`);
+          if (request !== undefined) this.#enqueue('secret', request);
+        },
+        error: (error: Error) => this.#log.error({ error: error.message }, 'Secret watch ended'),
+      }),
+    );
   }
 
   #report(uid: string, problems: IngressProblem[]): void {
@@ -170,17 +210,24 @@ export class Operator {
     }
   }
 
-  #enqueue(start: StartKind, token: CertificateRequest): void {
+  #enqueue(trigger: Trigger, token: CertificateRequest): void {
+    const start: StartKind = trigger === 'periodic' ? 'timer' : 'message';
+    const message =
+      trigger === 'secret'
+        ? SECRET_CHANGED
+        : trigger === 'ingress' && this.#parts.definition.messageStarts.has(INGRESS_CHANGED)
+          ? INGRESS_CHANGED
+          : undefined;
     this.#queue.push(async () => {
-      const result = await this.#runner.run({ start, token, key: token.key });
-      this.#logResult(start, token, result);
+      const result = await this.#runner.run({ start, message, token, key: token.key });
+      this.#logResult(trigger, token, result);
     });
   }
 
-  #logResult(start: StartKind, token: CertificateRequest, result: RunResult): void {
+  #logResult(trigger: Trigger, token: CertificateRequest, result: RunResult): void {
     const fields = {
       certificate: token.key,
-      trigger: start === 'timer' ? 'periodic' : 'ingress',
+      trigger,
       end: result.end,
       durationMs: Math.round(result.durationMs),
     };

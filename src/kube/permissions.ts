@@ -44,6 +44,8 @@ export function requiredPermissions(config: Config): Permission[] {
     need('list', 'networking.k8s.io', 'ingresses', watched, 'to find annotated Ingresses'),
     need('watch', 'networking.k8s.io', 'ingresses', watched, 'to see Ingress changes'),
     need('get', '', 'secrets', watched, 'to inspect certificates'),
+    need('list', '', 'secrets', watched, 'to find the certificate Secrets it wrote'),
+    need('watch', '', 'secrets', watched, 'to see certificate Secrets deleted or changed'),
     need('create', '', 'events', watched, 'to report on Ingresses'),
     need('create', 'batch', 'jobs', own, 'to launch issuance Jobs'),
     need('get', 'batch', 'jobs', own, 'to follow issuance Jobs'),

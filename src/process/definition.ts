@@ -62,6 +62,8 @@ export interface ProcessDefinition {
   serviceTasks: BoundServiceTask[];
   /** Id of the start event a message run starts at (the first message start event), if any. */
   messageStartId: string | undefined;
+  /** Ids of the message start events by the name of their message (`bpmn:message` name, else id). */
+  messageStarts: ReadonlyMap<string, string>;
   /** Id of the start event a periodic run starts at (the first timer start event), if any. */
   timerStartId: string | undefined;
   /** Ids of all start events. */
@@ -145,6 +147,16 @@ export async function loadDefinition(
   const hasDefinition = (event: Element, type: string) =>
     (event.behaviour.eventDefinitions ?? []).some((definition) => definition.type === type);
   const messageStartId = startEvents.find((event) => hasDefinition(event, 'bpmn:MessageEventDefinition'))?.id;
+  const messageStarts = new Map<string, string>();
+  for (const event of startEvents) {
+    for (const definition of event.behaviour.eventDefinitions ?? []) {
+      const message = definition.behaviour?.messageRef as { id?: string; name?: string } | undefined;
+      const messageName = message?.name ?? message?.id;
+      if (definition.type === 'bpmn:MessageEventDefinition' && messageName !== undefined) {
+        if (!messageStarts.has(messageName)) messageStarts.set(messageName, event.id);
+      }
+    }
+  }
   const timerStartId = startEvents.find((event) => hasDefinition(event, 'bpmn:TimerEventDefinition'))?.id;
   const timer = sourceContext
     .getTimers()
@@ -163,6 +175,7 @@ export async function loadDefinition(
     sourceContext,
     serviceTasks,
     messageStartId,
+    messageStarts,
     timerStartId,
     startIds: startEvents.map((event) => event.id),
     timerCycle,

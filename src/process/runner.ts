@@ -47,6 +47,11 @@ export type StartKind = 'message' | 'timer' | 'none';
 /** One token to run. */
 export interface RunRequest<Token> {
   start: StartKind;
+  /**
+   * For a message run: the name of the message that came (e.g. `SecretChanged`), which picks its start
+   * event. Default: the diagram's first message start event.
+   */
+  message?: string;
   token: Token;
   /** The token's key (the certificate), for logs. */
   key: string;
@@ -170,7 +175,7 @@ export class ProcessRunner<Services, Token> {
       elements: elementOverrides,
       // Both extensions only rewire activities as they load; they return no per-activity extension object.
       extensions: {
-        kubeLegoStart: this.#startSelector(request.start) as never,
+        kubeLegoStart: this.#startSelector(request.start, request.message) as never,
         kubeLegoServices: this.#serviceBinder(request.token, output, handle, log) as never,
       },
     });
@@ -205,22 +210,28 @@ export class ProcessRunner<Services, Token> {
   }
 
   /**
-   * The bpmn-engine extension that starts the run at one start event: the message start for a message run,
-   * the timer start for a periodic one, every start event for a plain run. bpmn-engine would otherwise start
+   * The bpmn-engine extension that starts the run at one start event: the message start (of its message,
+   * when named) for a message run, the timer start for a periodic one, every start event for a plain run. bpmn-engine would otherwise start
    * all start events, let the first to fire win, and "shake" every path from the others to discard them
    * later: two thirds of a run's cost (docs/architecture.md). The chosen start event loses its event
    * definition so it completes at once (the host has already decided that its message came or its timer
    * fired); the others are no start events for this run. Both flags are bpmn-elements' registered symbols.
    */
-  #startSelector(start: StartKind) {
+  #startSelector(start: StartKind, message: string | undefined) {
     const chosen =
       start === 'message'
-        ? this.definition.messageStartId
+        ? message === undefined
+          ? this.definition.messageStartId
+          : this.definition.messageStarts.get(message)
         : start === 'timer'
           ? this.definition.timerStartId
           : undefined;
     if (start !== 'none' && chosen === undefined) {
-      throw new Error(`${this.definition.name} has no ${start} start event`);
+      const what =
+        start === 'message' && message !== undefined
+          ? `message start event for ${message}`
+          : `${start} start event`;
+      throw new Error(`${this.definition.name} has no ${what}`);
     }
     return (activity: { type: string; id: string } & Record<symbol, unknown>) => {
       if (activity.type !== 'bpmn:StartEvent' || chosen === undefined) return undefined;

@@ -96,8 +96,8 @@ export function jobFinished(job: V1Job): boolean {
 /** One run of the lifecycle diagram for a certificate, as the operator logs its end. */
 export interface OperatorRun {
   certificate: string;
-  /** What started it: an Ingress event or the periodic check. */
-  trigger: 'ingress' | 'periodic';
+  /** What started it: an Ingress event, a certificate Secret deleted or changed, or the periodic check. */
+  trigger: 'ingress' | 'secret' | 'periodic';
   /** The end event it reached: `valid`, `collapsed`, `issued`, ... */
   end: string;
   /** Epoch milliseconds, from the log line's time less the run's duration. */
@@ -119,7 +119,7 @@ export async function operatorRuns(sandbox: Sandbox, certificate: string): Promi
     // The operator's line for a finished run; the runner's own lines (activities, failures) name no trigger.
     const trigger = entry['trigger'];
     if (entry['certificate'] !== certificate || typeof entry['end'] !== 'string') continue;
-    if (trigger !== 'ingress' && trigger !== 'periodic') continue;
+    if (trigger !== 'ingress' && trigger !== 'secret' && trigger !== 'periodic') continue;
     const endedAt = Number(entry['time']);
     runs.push({
       certificate,

@@ -1,7 +1,8 @@
-/** The operator over the in-memory cluster, fed Ingress events by the test. */
-import type { V1Ingress } from '@kubernetes/client-node';
+/** The operator over the in-memory cluster, fed Ingress and certificate Secret events by the test. */
+import type { V1Ingress, V1Secret } from '@kubernetes/client-node';
 import { Subject } from 'rxjs';
 import { parseConfig } from '../../src/config.ts';
+import { orderFromEnv } from '../../src/issuance/job-contract.ts';
 import type { WatchEvent } from '../../src/kube/list-watch.ts';
 import { createLogger } from '../../src/log.ts';
 import { loadDefinition } from '../../src/process/definition.ts';
@@ -43,12 +44,20 @@ export async function until(condition: () => boolean, ms = 10_000): Promise<void
   }
 }
 
-/** Builds and starts an operator; `lines` collects its JSON log lines. */
-export async function operatorHarness(env: Record<string, string> = {}, maxConcurrentRuns = 64) {
+/**
+ * Builds and starts an operator on the shipped diagram (or `xml`); `lines` collects its JSON log lines,
+ * `events` and `secretEvents` feed its Ingress and Secret watches.
+ */
+export async function operatorHarness(
+  env: Record<string, string> = {},
+  maxConcurrentRuns = 64,
+  xml?: string,
+) {
   const config = parseConfig(env);
   const cluster = new FakeCluster({ namespace: config.namespace });
   const clock = new FakeClock(Date.now());
   const events = new Subject<WatchEvent<V1Ingress>>();
+  const secretEvents = new Subject<WatchEvent<V1Secret>>();
   const lines: Record<string, unknown>[] = [];
   const log = createLogger({
     level: 'debug',
@@ -56,7 +65,7 @@ export async function operatorHarness(env: Record<string, string> = {}, maxConcu
     destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
   });
   const definition = await loadDefinition(
-    await lifecycleXml(),
+    xml ?? (await lifecycleXml()),
     'certificate-lifecycle',
     new Set(Object.keys(lifecycleTasks)),
   );
@@ -65,28 +74,30 @@ export async function operatorHarness(env: Record<string, string> = {}, maxConcu
     log,
     cluster,
     ingressEvents: events,
+    secretEvents,
     definition,
     clock,
     maxConcurrentRuns,
   });
   operator.start();
-  /** Ends a Job successfully, writing a good certificate for its hosts as the real Job would. */
+  /** Ends a Job successfully, writing a good certificate for its order as the real Job would (its env). */
   const issue = (jobName: string) => {
     const objects = cluster.jobs.get(jobName)!;
     const env = Object.fromEntries(
       objects.job.spec!.template.spec!.containers[0]!.env!.map((entry) => [entry.name, entry.value]),
     );
-    const hosts = env.LEGO_CERT_HOSTS!.split(',');
-    const pair = testCertificate({
-      hosts,
-      notBefore: new Date(clock.now() - DAY),
-      notAfter: new Date(clock.now() + 89 * DAY),
-    });
-    cluster.secrets.set(`${env.LEGO_CERT_NAMESPACE}/${env.LEGO_CERT_SECRET_NAME}`, {
-      'tls.crt': pair.crt,
-      'tls.key': pair.key,
+    const order = orderFromEnv(env);
+    const notAfter = new Date(clock.now() + 89 * DAY);
+    const pair = testCertificate({ hosts: order.hosts, notBefore: new Date(clock.now() - DAY), notAfter });
+    cluster.writeCertificate({
+      ...order,
+      chainPem: pair.crt,
+      keyPem: pair.key,
+      issuerUrl: env.LEGO_URL!,
+      acmeProfile: env.LEGO_ACME_PROFILE,
+      notAfter,
     });
     cluster.finish(jobName, { succeeded: true, reason: 'Issued', message: '' });
   };
-  return { operator, cluster, clock, events, lines, issue };
+  return { operator, cluster, clock, events, secretEvents, lines, issue };
 }
