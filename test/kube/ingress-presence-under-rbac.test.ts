@@ -13,10 +13,9 @@ import { createIngress } from '../jobs/issuance-harness.ts';
 import {
   ISSUER,
   describeRequest,
-  forbidden,
   startRbacCluster,
-  type AuditedRequest,
   type RbacCluster,
+  audited as auditedAs,
 } from './rbac-harness.ts';
 
 describe('apiIngressPresence as the issuer under the manifest RBAC', () => {
@@ -25,13 +24,7 @@ describe('apiIngressPresence as the issuer under the manifest RBAC', () => {
   let check: IngressPresenceCheck;
 
   /** Runs `body` as the issuer; returns its result and the requests the issuer made meanwhile. */
-  async function audited<T>(body: () => Promise<T>): Promise<{ result: T; requests: AuditedRequest[] }> {
-    const mark = cluster.audit.mark();
-    const result = await body();
-    const requests = await cluster.audit.requestsSince(mark, ISSUER, issuer);
-    assert.deepEqual(forbidden(requests), [], 'no request refused');
-    return { result, requests };
-  }
+  const audited = <T>(body: () => Promise<T>) => auditedAs(cluster, ISSUER, issuer, body);
 
   before(async () => {
     cluster = await startRbacCluster();

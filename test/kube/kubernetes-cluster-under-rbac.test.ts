@@ -31,11 +31,10 @@ import {
   LOG_START,
   OPERATOR,
   describeRequest,
-  forbidden,
   requestKinds,
   startRbacCluster,
-  type AuditedRequest,
   type RbacCluster,
+  audited as auditedAs,
 } from './rbac-harness.ts';
 
 const config = parseConfig({ LEGO_NAMESPACE: 'kube-lego', LEGO_JOB_TTL: '1h' });
@@ -57,13 +56,7 @@ describe('KubernetesCluster as the operator under the manifest RBAC', () => {
   let ingress: ObjectRef;
 
   /** Runs `body` as the operator; returns its result and the requests the operator made meanwhile. */
-  async function audited<T>(body: () => Promise<T>): Promise<{ result: T; requests: AuditedRequest[] }> {
-    const mark = cluster.audit.mark();
-    const result = await body();
-    const requests = await cluster.audit.requestsSince(mark, OPERATOR, operator);
-    assert.deepEqual(forbidden(requests), [], 'no request refused');
-    return { result, requests };
-  }
+  const audited = <T>(body: () => Promise<T>) => auditedAs(cluster, OPERATOR, operator, body);
 
   /** The issuance objects of a request for `secretName` from the Ingress shop/shop. */
   function objectsFor(secretName: string): IssuanceObjects {

@@ -6,6 +6,7 @@
  * ServiceAccount made and how the server answered it, including the 403s an adapter swallows (Events) or
  * retries (watches).
  */
+import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -186,6 +187,23 @@ export interface RbacCluster {
   /** The control plane's logs, for a failing test's message. */
   logs(): string;
   stop(): Promise<void>;
+}
+
+/**
+ * Runs `body` (calls made with `as`, authenticated as `account`); returns its result and the requests
+ * `account` made meanwhile, after asserting that the API server refused none of them.
+ */
+export async function audited<T>(
+  cluster: RbacCluster,
+  account: ServiceAccountRef,
+  as: KubeConfig,
+  body: () => Promise<T>,
+): Promise<{ result: T; requests: AuditedRequest[] }> {
+  const mark = cluster.audit.mark();
+  const result = await body();
+  const requests = await cluster.audit.requestsSince(mark, account, as);
+  assert.deepEqual(forbidden(requests), [], 'no request refused');
+  return { result, requests };
 }
 
 /**

@@ -14,10 +14,9 @@ import { ACCOUNT_KEYS, SecretAccountStore } from '../../src/kube/secret-account-
 import {
   ISSUER,
   describeRequest,
-  forbidden,
   startRbacCluster,
-  type AuditedRequest,
   type RbacCluster,
+  audited as auditedAs,
 } from './rbac-harness.ts';
 
 const decode = (value: string | undefined) => Buffer.from(value ?? '', 'base64').toString();
@@ -37,13 +36,7 @@ describe('SecretAccountStore as the issuer under the manifest RBAC', () => {
   let core: CoreV1Api;
 
   /** Runs `body` as the issuer; returns its result and the requests the issuer made meanwhile. */
-  async function audited<T>(body: () => Promise<T>): Promise<{ result: T; requests: AuditedRequest[] }> {
-    const mark = cluster.audit.mark();
-    const result = await body();
-    const requests = await cluster.audit.requestsSince(mark, ISSUER, issuer);
-    assert.deepEqual(forbidden(requests), [], 'no request refused');
-    return { result, requests };
-  }
+  const audited = <T>(body: () => Promise<T>) => auditedAs(cluster, ISSUER, issuer, body);
 
   before(async () => {
     cluster = await startRbacCluster();

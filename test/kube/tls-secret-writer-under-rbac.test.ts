@@ -26,11 +26,10 @@ import { createIngress } from '../jobs/issuance-harness.ts';
 import {
   ISSUER,
   describeRequest,
-  forbidden,
   requestKinds,
   startRbacCluster,
-  type AuditedRequest,
   type RbacCluster,
+  audited as auditedAs,
 } from './rbac-harness.ts';
 
 const decode = (value: string | undefined) => Buffer.from(value ?? '', 'base64').toString();
@@ -43,13 +42,7 @@ describe('TlsSecretWriter as the issuer under the manifest RBAC', () => {
   let shopUid: string;
 
   /** Runs `body` as the issuer; returns its result and the requests the issuer made meanwhile. */
-  async function audited<T>(body: () => Promise<T>): Promise<{ result: T; requests: AuditedRequest[] }> {
-    const mark = cluster.audit.mark();
-    const result = await body();
-    const requests = await cluster.audit.requestsSince(mark, ISSUER, issuer);
-    assert.deepEqual(forbidden(requests), [], 'no request refused');
-    return { result, requests };
-  }
+  const audited = <T>(body: () => Promise<T>) => auditedAs(cluster, ISSUER, issuer, body);
 
   /** A certificate for `secretName` from the Ingress shop/shop. */
   const certificate = (secretName: string, serial = '1'): IssuedCertificate => ({

@@ -10,18 +10,26 @@ import { describe, it } from 'node:test';
 import { lifecycleXml } from './lifecycle-harness.ts';
 import { ingress, operatorHarness, until } from './operator-harness.ts';
 
+type Harness = Awaited<ReturnType<typeof operatorHarness>>;
+
 /** A Secret as the watch reports it. */
 const secret = (namespace: string, name: string): V1Secret => ({
   metadata: { namespace, name, uid: `uid-secret-${name}`, resourceVersion: '2' },
 });
 
+/** Announces Ingress shop with entry shop-tls and lets its first Job issue a good certificate. */
+async function issueFirst({ operator, cluster, events, issue }: Harness): Promise<void> {
+  events.next({ type: 'ADDED', object: ingress('shop', ['shop-tls']) });
+  await until(() => cluster.jobs.size === 1);
+  issue([...cluster.jobs.keys()][0]!);
+  await operator.idle();
+}
+
 describe('certificate Secret changes', () => {
   it('reissues a certificate whose Secret was deleted, through the "Secret changed" start, without waiting for the periodic check', async () => {
-    const { operator, cluster, events, secretEvents, lines, issue } = await operatorHarness();
-    events.next({ type: 'ADDED', object: ingress('shop', ['shop-tls']) });
-    await until(() => cluster.jobs.size === 1);
-    issue([...cluster.jobs.keys()][0]!);
-    await operator.idle();
+    const harness = await operatorHarness();
+    const { operator, cluster, secretEvents, lines, issue } = harness;
+    await issueFirst(harness);
     cluster.secrets.delete('shop/shop-tls');
     secretEvents.next({ type: 'DELETED', object: secret('shop', 'shop-tls') });
     // The need is the same (a missing Secret) as the first time, so the Job has the same name: the old one,
@@ -38,11 +46,9 @@ describe('certificate Secret changes', () => {
   });
 
   it('inspects a Secret someone changed, and leaves it alone while still valid', async () => {
-    const { operator, cluster, events, secretEvents, lines, issue } = await operatorHarness();
-    events.next({ type: 'ADDED', object: ingress('shop', ['shop-tls']) });
-    await until(() => cluster.jobs.size === 1);
-    issue([...cluster.jobs.keys()][0]!);
-    await operator.idle();
+    const harness = await operatorHarness();
+    const { operator, cluster, secretEvents, lines } = harness;
+    await issueFirst(harness);
     secretEvents.next({ type: 'MODIFIED', object: secret('shop', 'shop-tls') });
     await until(() => lines.some((line) => line.trigger === 'secret'));
     await operator.idle();
@@ -55,11 +61,9 @@ describe('certificate Secret changes', () => {
   });
 
   it('starts nothing for ADDED Secrets or for a Secret no annotated Ingress claims', async () => {
-    const { operator, cluster, events, secretEvents, lines, issue } = await operatorHarness();
-    events.next({ type: 'ADDED', object: ingress('shop', ['shop-tls']) });
-    await until(() => cluster.jobs.size === 1);
-    issue([...cluster.jobs.keys()][0]!);
-    await operator.idle();
+    const harness = await operatorHarness();
+    const { operator, secretEvents, lines } = harness;
+    await issueFirst(harness);
     secretEvents.next({ type: 'ADDED', object: secret('shop', 'shop-tls') });
     secretEvents.next({ type: 'DELETED', object: secret('shop', 'unclaimed-tls') });
     secretEvents.next({ type: 'MODIFIED', object: secret('other', 'shop-tls') });
@@ -80,15 +84,9 @@ describe('certificate Secret changes', () => {
       .replace(/\s*<bpmndi:BPMNShape id="StartEvent_SecretChanged_di"[\s\S]*?<\/bpmndi:BPMNShape>/, '')
       .replace(/\s*<bpmndi:BPMNEdge id="Flow_SecretChanged_di"[\s\S]*?<\/bpmndi:BPMNEdge>/, '');
     assert.notEqual(withoutSecretStart, shipped);
-    const { operator, cluster, events, secretEvents, lines, issue } = await operatorHarness(
-      {},
-      64,
-      withoutSecretStart,
-    );
-    events.next({ type: 'ADDED', object: ingress('shop', ['shop-tls']) });
-    await until(() => cluster.jobs.size === 1);
-    issue([...cluster.jobs.keys()][0]!);
-    await operator.idle();
+    const harness = await operatorHarness({}, 64, withoutSecretStart);
+    const { operator, cluster, secretEvents, lines } = harness;
+    await issueFirst(harness);
     cluster.secrets.delete('shop/shop-tls');
     secretEvents.next({ type: 'DELETED', object: secret('shop', 'shop-tls') });
     await operator.idle();
