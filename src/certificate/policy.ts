@@ -124,6 +124,22 @@ const profileName = (profile: string | undefined) =>
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** sha256 of a certificate (DER, hex). */
+const fingerprintOf = (leaf: X509Certificate) => createHash('sha256').update(leaf.raw).digest('hex');
+
+/**
+ * The fingerprint of the leaf in `crt`, when it parses. A verdict that fails on the Secret's metadata
+ * carries it too: the Job that replaces the certificate is named after it (job-objects.ts), so a reissue
+ * after a `LEGO_URL` or profile change gets a Job of its own, not the finished one that wrote it.
+ */
+function leafFingerprint(crt: string): string | undefined {
+  try {
+    return fingerprintOf(new X509Certificate(crt));
+  } catch {
+    return undefined;
+  }
+}
+
 /** The checks of the Secret's metadata (what kube-lego recorded when it wrote it), in order. */
 const metadataChecks: MetadataCheck[] = [
   (_input, { annotations }) =>
@@ -251,12 +267,15 @@ export function inspectCertificate(input: PolicyInput): PolicyVerdict {
   }
   for (const check of metadataChecks) {
     const failure = check(input, secret);
-    if (failure) return { valid: false, foreign: false, ...failure };
+    if (failure) {
+      const fingerprint = leafFingerprint(crt);
+      return { valid: false, foreign: false, ...failure, ...(fingerprint !== undefined && { fingerprint }) };
+    }
   }
   const parsed = parse(crt, key, input);
   if (typeof parsed === 'string')
     return { valid: false, foreign: false, reason: 'Unparseable', message: parsed };
-  const fingerprint = createHash('sha256').update(parsed.leaf.raw).digest('hex');
+  const fingerprint = fingerprintOf(parsed.leaf);
   const { notBefore, notAfter, renewAt } = parsed;
   for (const check of certificateChecks) {
     const failure = check(input, parsed);

@@ -32,6 +32,9 @@ async function createOrAdopt(create: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
+/** How many times a launch creates its Job when the Job it found is deleted before it can be read. */
+const LAUNCH_ATTEMPTS = 3;
+
 /** How long replacing a Job may wait for the old Job and its solver objects to be deleted. */
 const REPLACE_TIMEOUT_MS = 10_000;
 
@@ -92,11 +95,21 @@ export class KubernetesCluster implements Cluster {
     const { job } = objects;
     const namespace = job.metadata!.namespace!;
     const name = job.metadata!.name!;
-    const adopted = await createOrAdopt(() => this.#batch.createNamespacedJob({ namespace, body: job }));
-    const created = await this.#batch.readNamespacedJob({ namespace, name });
-    await this.#createSolvers(objects, created.metadata!.uid!);
-    const outcome = adopted ? jobConditionOutcome(created) : undefined;
-    return { adopted, ...(outcome !== undefined && { outcome }) };
+    for (let attempt = 1; ; attempt += 1) {
+      const adopted = await createOrAdopt(() => this.#batch.createNamespacedJob({ namespace, body: job }));
+      let created: V1Job;
+      try {
+        created = await this.#batch.readNamespacedJob({ namespace, name });
+      } catch (error) {
+        // The Job of that name (409) was deleted before it could be read (its TTL ran out just then):
+        // there is none to adopt, so create it again.
+        if (statusOf(error) === 404 && attempt < LAUNCH_ATTEMPTS) continue;
+        throw error;
+      }
+      await this.#createSolvers(objects, created.metadata!.uid!);
+      const outcome = adopted ? jobConditionOutcome(created) : undefined;
+      return { adopted, ...(outcome !== undefined && { outcome }) };
+    }
   }
 
   async replaceIssuance(objects: IssuanceObjects): Promise<void> {

@@ -572,6 +572,18 @@ describe('inspectCertificate', () => {
     assert.equal(verdict.renewAt, undefined);
   });
 
+  it("gives a certificate failing on what was recorded (directory, profile) its fingerprint, so its replacement's Job is new", () => {
+    for (const overrides of [
+      { settings: settings({ directoryUrl: 'https://other.test/directory' }) },
+      { settings: settings({ profile: 'tlsserver' }) },
+      { secret: secret(fresh, { annotations: {} }) },
+    ]) {
+      const verdict = inspectCertificate(input(overrides));
+      assert.equal(verdict.valid, false, verdict.reason);
+      assert.equal(verdict.fingerprint, fingerprintOf(fresh.crt), verdict.reason);
+    }
+  });
+
   it('gives no fingerprint when nothing parses', () => {
     for (const each of [undefined, secret({}), secret({ crt: 'x', key: fresh.key })]) {
       const verdict = inspectCertificate(input({ secret: each }));
