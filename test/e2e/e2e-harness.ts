@@ -105,10 +105,18 @@ export interface OperatorRun {
   endedAt: number;
 }
 
-/** The runs for `certificate` that the current operator pod(s) logged as ended, oldest first. */
-export async function operatorRuns(sandbox: Sandbox, certificate: string): Promise<OperatorRun[]> {
+/**
+ * The runs for `certificate` that the current operator pod(s) logged as ended, oldest first; with `pod`, those
+ * that operator pod (of the kube-lego namespace) logged.
+ */
+export async function operatorRuns(
+  sandbox: Sandbox,
+  certificate: string,
+  pod?: string,
+): Promise<OperatorRun[]> {
   const runs: OperatorRun[] = [];
-  for (const line of (await operatorLogs(sandbox)).split('\n')) {
+  const log = pod === undefined ? await operatorLogs(sandbox) : sandbox.kubelet.podLogs('kube-lego', pod);
+  for (const line of log.split('\n')) {
     if (!line.startsWith('{')) continue;
     let entry: Record<string, unknown>;
     try {
