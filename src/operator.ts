@@ -219,8 +219,14 @@ export class Operator {
           ? INGRESS_CHANGED
           : undefined;
     this.#queue.push(async () => {
-      const result = await this.#runner.run({ start, message, token, key: token.key });
-      this.#logResult(trigger, token, result);
+      // The request is read when the run starts, not when it was queued: by then every Ingress of a list
+      // (reported in one go) is indexed, so the claim on a Secret goes to the oldest Ingress whatever order
+      // they came in, after a restart as before it; a token of an Ingress since deleted runs for no one.
+      await Promise.resolve();
+      const current = this.#index.winner(token.key);
+      if (current === undefined) return;
+      const result = await this.#runner.run({ start, message, token: current, key: current.key });
+      this.#logResult(trigger, current, result);
     });
   }
 
