@@ -16,10 +16,11 @@ import {
 } from './kube/permissions.ts';
 import { watchIngresses } from './kube/ingress-watch.ts';
 import { watchManagedSecrets } from './kube/secret-watch.ts';
+import { watchIssuanceJobs } from './kube/job-watch.ts';
 import { WatchStates, startHealthServer } from './health.ts';
 import { DefinitionError, loadDefinition } from './process/definition.ts';
 import { systemClock } from './process/schedule.ts';
-import { Operator, SECRET_CHANGED } from './operator.ts';
+import { JOB_FINISHED, Operator, SECRET_CHANGED } from './operator.ts';
 import { lifecycleTasks } from '../tasks/index.ts';
 
 /** The shipped lifecycle diagram; `LEGO_LIFECYCLE_PROCESS` points at an edited copy instead. */
@@ -74,6 +75,15 @@ async function main(): Promise<void> {
         log.warn(
           { error: (error as Error)?.message ?? String(error), delayMs },
           'certificate Secret watch failed: retrying',
+        ),
+    }),
+    jobEvents: watchIssuanceJobs(kube, config.namespace, {
+      // Ready waits for it only where the diagram uses it (an edited diagram may have no "Job finished").
+      ...(definition.messageStarts.has(JOB_FINISHED) ? { onConnected: watches.track('issuance Job') } : {}),
+      onRetry: (error, delayMs) =>
+        log.warn(
+          { error: (error as Error)?.message ?? String(error), delayMs },
+          'issuance Job watch failed: retrying',
         ),
     }),
   });

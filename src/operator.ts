@@ -1,18 +1,20 @@
 /**
  * The process host: turns Ingress changes and the periodic schedule into tokens of the lifecycle
- * process, one token per certificate (`spec.tls` entry), and runs them.
+ * process, one token per certificate (`spec.tls` entry), and runs them; and turns finished issuance Jobs into
+ * "Job finished" tokens, so no run waits for a Job.
  *
  * What the host does and the diagram does not show: mapping Ingresses to tokens (with their problems
  * reported as warnings and Events), the schedule's repetition, and bounding how many runs execute at
  * once. Every decision about a token (deduplicate, inspect, launch, record) is in the diagram.
  */
-import type { V1Ingress, V1Secret } from '@kubernetes/client-node';
+import type { V1Ingress, V1Job, V1Secret } from '@kubernetes/client-node';
 import type { Observable, Subscription } from 'rxjs';
 import type { Config } from './config.ts';
 import type { Cycle } from './duration.ts';
 import { RequestIndex } from './ingress/request-index.ts';
 import type { CertificateRequest, IngressProblem } from './ingress/requests.ts';
 import type { Cluster } from './kube/cluster.ts';
+import { finishedJob, type FinishedJob } from './kube/job-watch.ts';
 import type { WatchEvent } from './kube/list-watch.ts';
 import type { Logger } from './log.ts';
 import type { ProcessDefinition } from './process/definition.ts';
@@ -21,6 +23,7 @@ import { RunQueue } from './process/run-queue.ts';
 import { ProcessRunner, type RunResult, type StartKind } from './process/runner.ts';
 import { startSchedule, type Clock, type Schedule } from './process/schedule.ts';
 import { lifecycleTasks } from '../tasks/index.ts';
+import type { LaunchResult } from '../tasks/launch-issuance-job.ts';
 import type { LifecycleServices, LifecycleToken } from '../tasks/services.ts';
 
 /** Runs at once; more wait in the queue. Each running engine holds about a MiB. */
@@ -31,8 +34,14 @@ export const INGRESS_CHANGED = 'IngressChanged';
 /** The message whose start event a deleted or changed certificate Secret starts a run at. */
 export const SECRET_CHANGED = 'SecretChanged';
 
-/** What started a run, as logged: the Ingress watch, the Secret watch or the periodic check. */
-type Trigger = 'ingress' | 'secret' | 'periodic';
+/** The message whose start event a finished issuance Job starts a run at. */
+export const JOB_FINISHED = 'JobFinished';
+
+/**
+ * What started a run, as logged: the Ingress watch, the Secret watch, the Job watch, the periodic check, or
+ * a check again once an adopted Job has finished (`recheck`).
+ */
+type Trigger = 'ingress' | 'secret' | 'job' | 'recheck' | 'periodic';
 
 /** Run ends that are routine: logged at debug, not info, so an hourly check of many Ingresses stays quiet. */
 const ROUTINE_ENDS = new Set(['valid', 'collapsed']);
@@ -45,6 +54,8 @@ export interface OperatorParts {
   ingressEvents: Observable<WatchEvent<V1Ingress>>;
   /** Changes to the certificate Secrets kube-lego wrote (secret-watch.ts); none when undefined. */
   secretEvents?: Observable<WatchEvent<V1Secret>>;
+  /** Changes to the issuance Jobs (job-watch.ts); none when undefined. */
+  jobEvents?: Observable<WatchEvent<V1Job>>;
   definition: ProcessDefinition;
   clock: Clock;
   maxConcurrentRuns?: number;
@@ -60,6 +71,18 @@ export class Operator {
   /** Last problems reported per Ingress uid, so an unchanged problem is not re-reported on every event. */
   readonly #reported = new Map<string, string>();
   readonly #subscriptions: Subscription[] = [];
+  /** uids of the finished Jobs a "Job finished" token was sent for (or is held for), till the Job is deleted. */
+  readonly #finishedJobs = new Set<string>();
+  /** Finished Jobs whose certificate no Ingress claims (yet), by certificate key: Job uid → Job name. */
+  readonly #unclaimedJobs = new Map<string, Map<string, FinishedJob>>();
+  /** Names of the finished Jobs seen (by name, as runs know them), till the Job is deleted. */
+  readonly #finishedNames = new Set<string>();
+  /**
+   * Jobs a run adopted while they ran, by name → certificate key: the certificate is checked again when the
+   * Job finishes. Without it, a Secret deleted after the Job wrote it but before the Job ended would wait
+   * for the periodic check (the Job's success says nothing about it).
+   */
+  readonly #recheck = new Map<string, string>();
   #schedule: Schedule | undefined;
 
   constructor(parts: OperatorParts) {
@@ -107,6 +130,7 @@ export class Operator {
       }),
     );
     this.#watchSecrets();
+    this.#watchJobs();
     const cycle = this.cycle;
     if (cycle === undefined) {
       this.#log.warn(
@@ -155,7 +179,81 @@ export class Operator {
     }
     const { requests, problems } = this.#index.upsert(object);
     this.#report(uid, problems);
-    for (const request of requests) this.#enqueue('ingress', request);
+    for (const request of requests) {
+      this.#enqueue('ingress', request);
+      this.#claimJobs(request);
+    }
+  }
+
+  /**
+   * Subscribes to the issuance Jobs when the diagram has a "Job finished" start event. A Job whose
+   * Complete or Failed condition is True sends one token for its certificate (annotation
+   * `kube-lego.io/certificate`), once per Job uid while this process lives: later events of the same Job
+   * (the TTL controller, a re-list) send nothing. A Job that finished while the operator was down comes in
+   * the initial list and is recorded then. A finished Job whose certificate no Ingress claims is held (a
+   * debug line) until an Ingress claims it, as after a restart the Jobs' list may come before the
+   * Ingresses', or the Job is deleted.
+   */
+  #watchJobs(): void {
+    const { jobEvents, definition } = this.#parts;
+    if (jobEvents === undefined) return;
+    if (!definition.messageStarts.has(JOB_FINISHED)) {
+      this.#log.warn(
+        `the diagram has no message start event for message ${JOB_FINISHED}: finished issuance Jobs are not recorded`,
+      );
+      return;
+    }
+    this.#subscriptions.push(
+      jobEvents.subscribe({
+        next: ({ type, object }) => {
+          const uid = object.metadata?.uid ?? '';
+          if (type === 'DELETED') {
+            this.#finishedJobs.delete(uid);
+            this.#finishedNames.delete(object.metadata?.name ?? '');
+            this.#recheck.delete(object.metadata?.name ?? '');
+            for (const [key, jobs] of this.#unclaimedJobs) {
+              if (jobs.delete(uid) && jobs.size === 0) this.#unclaimedJobs.delete(key);
+            }
+            return;
+          }
+          const finished = finishedJob(object);
+          if (finished === undefined || this.#finishedJobs.has(finished.uid)) return;
+          this.#finishedJobs.add(finished.uid);
+          this.#finishedNames.add(finished.name);
+          this.#recheckAfter(finished.name);
+          const request = this.#index.winner(finished.certificate);
+          if (request !== undefined) {
+            this.#enqueue('job', request, finished);
+            return;
+          }
+          this.#log.debug(
+            { certificate: finished.certificate, job: finished.name },
+            'issuance Job finished for a certificate no Ingress claims (yet): held',
+          );
+          const held = this.#unclaimedJobs.get(finished.certificate) ?? new Map<string, FinishedJob>();
+          held.set(finished.uid, finished);
+          this.#unclaimedJobs.set(finished.certificate, held);
+        },
+        error: (error: Error) => this.#log.error({ error: error.message }, 'issuance Job watch ended'),
+      }),
+    );
+  }
+
+  /** Queues the check again of the certificate whose run adopted Job `name` while it ran, if any. */
+  #recheckAfter(name: string): void {
+    const key = this.#recheck.get(name);
+    if (key === undefined) return;
+    this.#recheck.delete(name);
+    const request = this.#index.winner(key);
+    if (request !== undefined) this.#enqueue('recheck', request);
+  }
+
+  /** Sends the held "Job finished" tokens of a certificate an Ingress now claims. */
+  #claimJobs(request: CertificateRequest): void {
+    const held = this.#unclaimedJobs.get(request.key);
+    if (held === undefined) return;
+    this.#unclaimedJobs.delete(request.key);
+    for (const job of held.values()) this.#enqueue('job', request, job);
   }
 
   /**
@@ -210,23 +308,51 @@ export class Operator {
     }
   }
 
-  #enqueue(trigger: Trigger, token: CertificateRequest): void {
+  #enqueue(trigger: Trigger, token: CertificateRequest, job?: FinishedJob): void {
     const start: StartKind = trigger === 'periodic' ? 'timer' : 'message';
     const message =
       trigger === 'secret'
         ? SECRET_CHANGED
-        : trigger === 'ingress' && this.#parts.definition.messageStarts.has(INGRESS_CHANGED)
-          ? INGRESS_CHANGED
-          : undefined;
+        : trigger === 'job'
+          ? JOB_FINISHED
+          : (trigger === 'ingress' || trigger === 'recheck') &&
+              this.#parts.definition.messageStarts.has(INGRESS_CHANGED)
+            ? INGRESS_CHANGED
+            : undefined;
     this.#queue.push(async () => {
       // The request is read when the run starts, not when it was queued: by then every Ingress of a list
       // (reported in one go) is indexed, so the claim on a Secret goes to the oldest Ingress whatever order
       // they came in, after a restart as before it; a token of an Ingress since deleted runs for no one.
       await Promise.resolve();
       const current = this.#index.winner(token.key);
-      if (current === undefined) return;
-      const result = await this.#runner.run({ start, message, token: current, key: current.key });
+      if (current === undefined) {
+        if (job !== undefined) {
+          this.#log.debug(
+            { certificate: token.key, job: job.name },
+            'issuance Job finished for a certificate no Ingress claims any more: dropped',
+          );
+        }
+        return;
+      }
+      const result = await this.#runner.run({
+        start,
+        message,
+        token:
+          job === undefined
+            ? current
+            : {
+                ...current,
+                job: job.name,
+                ...(job.launchedBecause !== undefined && { launchedBecause: job.launchedBecause }),
+              },
+        key: current.key,
+      });
       this.#logResult(trigger, current, result);
+      const launched = result.output.launchIssuanceJob as LaunchResult | undefined;
+      if (result.end !== 'error' && launched?.running === true) {
+        this.#recheck.set(launched.jobName, current.key);
+        if (this.#finishedNames.has(launched.jobName)) this.#recheckAfter(launched.jobName);
+      }
     });
   }
 

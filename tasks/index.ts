@@ -2,10 +2,10 @@
  * The implementations the lifecycle diagram's service tasks can name, by name. A diagram naming any
  * other fails at start (src/process/definition.ts).
  */
-import { awaitJobOutcome } from './await-job-outcome.ts';
 import { deduplicate } from './deduplicate.ts';
 import { inspectCertificate } from './inspect-certificate.ts';
 import { launchIssuanceJob } from './launch-issuance-job.ts';
+import { readJobOutcome } from './read-job-outcome.ts';
 import { recordFailure } from './record-failure.ts';
 import { recordForeignSecret } from './record-foreign-secret.ts';
 import { recordIssuance } from './record-issuance.ts';
@@ -16,7 +16,7 @@ export const lifecycleTasks: Readonly<Record<string, LifecycleTask>> = {
   deduplicate,
   inspectCertificate,
   launchIssuanceJob,
-  awaitJobOutcome,
+  readJobOutcome,
   recordIssuance,
   recordFailure,
   recordForeignSecret,

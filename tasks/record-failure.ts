@@ -15,7 +15,7 @@ export function describeFailure(output: Readonly<Record<string, unknown>>): {
   const error = output.error as RecordedError | undefined;
   if (error !== undefined)
     return { reason: 'IssuanceError', message: `${error.activityName}: ${error.message}` };
-  const outcome = output.awaitJobOutcome as IssuanceOutcome | undefined;
+  const outcome = output.readJobOutcome as IssuanceOutcome | undefined;
   if (outcome !== undefined) return { reason: outcome.reason, message: outcome.message };
   return { reason: 'IssuanceFailed', message: 'the issuance failed for an unknown reason' };
 }

@@ -1,6 +1,7 @@
 /**
  * Record issuance: a Normal Event on the Ingress and a log line saying the certificate was written, and
- * why it was issued (the reason "Inspect certificate" found, such as `RenewalDue` or `IssuerChanged`).
+ * why it was issued (the reason "Inspect certificate" found, such as `RenewalDue` or `IssuerChanged`,
+ * which the Job carries to the "Job finished" run as annotations).
  */
 import type { PolicyVerdict } from '../src/certificate/policy.ts';
 import type { IssuanceOutcome } from '../src/issuance/job-contract.ts';
@@ -8,8 +9,8 @@ import { ingressRef, type LifecycleTask } from './services.ts';
 
 /** The `recordIssuance` implementation. */
 export const recordIssuance: LifecycleTask = async ({ token, services, output, log }) => {
-  const verdict = output.inspectCertificate as PolicyVerdict | undefined;
-  const outcome = output.awaitJobOutcome as IssuanceOutcome | undefined;
+  const verdict = (output.inspectCertificate as PolicyVerdict | undefined) ?? token.launchedBecause;
+  const outcome = output.readJobOutcome as IssuanceOutcome | undefined;
   const why = verdict === undefined ? '' : ` (${verdict.reason}: ${verdict.message})`;
   const message = `certificate for ${token.hosts.join(', ')} written to Secret ${token.secretName}${why}${outcome?.message ? `: ${outcome.message}` : ''}`;
   log.info({ hosts: token.hosts, secret: token.key, reason: verdict?.reason }, message);

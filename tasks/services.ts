@@ -16,8 +16,14 @@ export interface LifecycleServices {
   now(): number;
 }
 
-/** A lifecycle token: one certificate request. */
-export type LifecycleToken = CertificateRequest;
+/**
+ * A lifecycle token: one certificate request; a "Job finished" token also names the finished issuance Job
+ * (in `LEGO_NAMESPACE`) whose outcome it records, and why that Job was launched (its annotations).
+ */
+export type LifecycleToken = CertificateRequest & {
+  job?: string;
+  launchedBecause?: { reason: string; message: string };
+};
 
 /** A task of the lifecycle process. */
 export type LifecycleTask = TaskImplementation<LifecycleServices, LifecycleToken>;

@@ -41,8 +41,11 @@ export interface Cluster {
    * creating each new object once the garbage collector has removed the old one of its name.
    */
   replaceIssuance(objects: IssuanceObjects): Promise<void>;
-  /** Waits until the Job finishes; its outcome is read from the pod's termination message. */
-  awaitJob(namespace: string, name: string, signal: AbortSignal): Promise<IssuanceOutcome>;
+  /**
+   * The outcome of a finished Job, read from its pod's termination message (else its condition); a Job
+   * deleted meanwhile is a `JobDeleted` failure. Throws for a Job that has not finished.
+   */
+  readJobOutcome(namespace: string, name: string): Promise<IssuanceOutcome>;
   /** Records a Kubernetes Event on an object. Never throws: an Event is best effort. */
   recordEvent(about: ObjectRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
 }

@@ -4,7 +4,6 @@ import {
   BatchV1Api,
   CoreV1Api,
   NetworkingV1Api,
-  Watch,
   type KubeConfig,
   type V1Job,
   type V1OwnerReference,
@@ -71,14 +70,12 @@ export class KubernetesCluster implements Cluster {
   readonly #core: CoreV1Api;
   readonly #batch: BatchV1Api;
   readonly #networking: NetworkingV1Api;
-  readonly #watch: Watch;
   readonly #log: Logger;
 
   constructor(config: KubeConfig, log: Logger) {
     this.#core = config.makeApiClient(CoreV1Api);
     this.#batch = config.makeApiClient(BatchV1Api);
     this.#networking = config.makeApiClient(NetworkingV1Api);
-    this.#watch = new Watch(config);
     this.#log = log;
   }
 
@@ -135,26 +132,23 @@ export class KubernetesCluster implements Cluster {
     await this.#createSolvers(objects, created.metadata!.uid!, deadline);
   }
 
-  async awaitJob(namespace: string, name: string, signal: AbortSignal): Promise<IssuanceOutcome> {
-    while (!signal.aborted) {
-      let job: V1Job;
-      try {
-        job = await this.#batch.readNamespacedJob({ namespace, name });
-      } catch (error) {
-        if (statusOf(error) === 404) {
-          return {
-            succeeded: false,
-            reason: 'JobDeleted',
-            message: `Job ${namespace}/${name} was deleted before it finished`,
-          };
-        }
-        throw error;
+  async readJobOutcome(namespace: string, name: string): Promise<IssuanceOutcome> {
+    let job: V1Job;
+    try {
+      job = await this.#batch.readNamespacedJob({ namespace, name });
+    } catch (error) {
+      if (statusOf(error) === 404) {
+        return {
+          succeeded: false,
+          reason: 'JobDeleted',
+          message: `Job ${namespace}/${name} was deleted before its outcome was read`,
+        };
       }
-      const outcome = jobConditionOutcome(job);
-      if (outcome !== undefined) return (await this.#podOutcome(namespace, name)) ?? outcome;
-      await this.#waitForChange(namespace, name, job.metadata?.resourceVersion ?? '0', signal);
+      throw error;
     }
-    throw new Error(`stopped while waiting for Job ${namespace}/${name}`);
+    const outcome = jobConditionOutcome(job);
+    if (outcome === undefined) throw new Error(`Job ${namespace}/${name} has not finished`);
+    return (await this.#podOutcome(namespace, name)) ?? outcome;
   }
 
   async recordEvent(
@@ -237,41 +231,5 @@ export class KubernetesCluster implements Cluster {
       }
     }
     return undefined;
-  }
-
-  /** Resolves at the next change of the Job (or after a minute, or when the watch drops). */
-  async #waitForChange(
-    namespace: string,
-    name: string,
-    resourceVersion: string,
-    signal: AbortSignal,
-  ): Promise<void> {
-    await new Promise<void>((resolve) => {
-      let controller: AbortController | undefined;
-      let finished = false;
-      const finish = () => {
-        finished = true;
-        clearTimeout(timer);
-        signal.removeEventListener('abort', finish);
-        controller?.abort();
-        resolve();
-      };
-      const timer = setTimeout(finish, 60_000);
-      signal.addEventListener('abort', finish, { once: true });
-      this.#watch
-        .watch(
-          `/apis/batch/v1/namespaces/${namespace}/jobs`,
-          { fieldSelector: `metadata.name=${name}`, resourceVersion },
-          () => finish(),
-          () => finish(),
-        )
-        .then(
-          (started) => {
-            controller = started;
-            if (finished) started.abort();
-          },
-          () => setTimeout(finish, 1000),
-        );
-    });
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Report issuance / Report failure / Report Ingress gone: the Job's outcome as its termination message,
- * which the operator's "Await Job outcome" reads. A failure's reason is named after the step that failed
+ * which the operator's "Read Job outcome" reads. A failure's reason is named after the step that failed
  * (`SelfCheckFailed`); an Ingress deleted or replaced since the Job started is `IngressGone`.
  */
 import type { IssuedChain } from '../../src/acme/order.ts';

@@ -219,7 +219,11 @@ describe('certificate lifecycle, end to end', () => {
     const batch = sandbox.kube.makeApiClient(BatchV1Api);
     const listed = await batch.listNamespacedJob({ namespace: 'kube-lego' });
     for (const { key, name } of certificates) {
-      const ends = runs.get(key)!.map((run) => `${run.trigger}:${run.end}`);
+      // A "Job finished" run records a Job of before the update (its event may come late): not a new look.
+      const ends = runs
+        .get(key)!
+        .filter((run) => run.trigger !== 'job')
+        .map((run) => `${run.trigger}:${run.end}`);
       assert.ok(
         ends.every((end) => end.endsWith(':valid') || end.endsWith(':collapsed')),
         `${key}: every run since the update ends valid (or collapsed into another): ${ends.join(', ')}`,

@@ -67,11 +67,21 @@ describe('certificate recovery, end to end', () => {
     const again = await validSecret(sandbox, 'shop', 'deleted-tls', hosts);
     process.stderr.write(`deleted Secret valid again after ${Date.now() - deletedAt} ms\n`);
     assert.notEqual(again.metadata?.uid, first.metadata?.uid, 'a new Secret');
-    // The run logs its end just after the Job wrote the Secret.
-    const runs = await eventually('the operator logged the run the Secret watch started', async () => {
-      const logged = await operatorRuns(sandbox, 'shop/deleted-tls');
-      return logged.some((run) => run.trigger === 'secret' && run.end === 'issued') ? logged : undefined;
-    });
+    // The Secret watch's run ends at the Job's launch; the Job watch's run records the issuance just after
+    // the Job wrote the Secret.
+    const runs = await eventually(
+      'the operator logged the runs the Secret and Job watches started',
+      async () => {
+        const logged = await operatorRuns(sandbox, 'shop/deleted-tls');
+        const launched = logged.find((run) => run.trigger === 'secret' && run.end === 'launched');
+        return launched !== undefined &&
+          logged.some(
+            (run) => run.trigger === 'job' && run.end === 'issued' && run.startedAt >= launched.endedAt,
+          )
+          ? logged
+          : undefined;
+      },
+    );
     assert.equal(runs.filter((run) => run.trigger === 'periodic').length, 0, 'no periodic check ran');
   });
 

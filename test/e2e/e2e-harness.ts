@@ -97,7 +97,7 @@ export function jobFinished(job: V1Job): boolean {
 export interface OperatorRun {
   certificate: string;
   /** What started it: an Ingress event, a certificate Secret deleted or changed, or the periodic check. */
-  trigger: 'ingress' | 'secret' | 'periodic';
+  trigger: 'ingress' | 'secret' | 'job' | 'recheck' | 'periodic';
   /** The end event it reached: `valid`, `collapsed`, `issued`, ... */
   end: string;
   /** Epoch milliseconds, from the log line's time less the run's duration. */
@@ -127,7 +127,14 @@ export async function operatorRuns(
     // The operator's line for a finished run; the runner's own lines (activities, failures) name no trigger.
     const trigger = entry['trigger'];
     if (entry['certificate'] !== certificate || typeof entry['end'] !== 'string') continue;
-    if (trigger !== 'ingress' && trigger !== 'secret' && trigger !== 'periodic') continue;
+    if (
+      trigger !== 'ingress' &&
+      trigger !== 'secret' &&
+      trigger !== 'job' &&
+      trigger !== 'recheck' &&
+      trigger !== 'periodic'
+    )
+      continue;
     const endedAt = Number(entry['time']);
     runs.push({
       certificate,

@@ -245,24 +245,23 @@ describe('KubernetesCluster as the operator under the manifest RBAC', () => {
     );
   });
 
-  it("follows the Job by watch to its end and takes the outcome from its pod's termination message", async () => {
+  it("reads a finished Job's outcome from its pod's termination message", async () => {
     const name = objectsFor('shop-tls').job.metadata!.name!;
     const pod = await jobPod(name);
-    const { result, requests } = await audited(async () => {
-      const outcome = kube.awaitJob('kube-lego', name, AbortSignal.timeout(60_000));
-      // Finished while awaitJob watches, so the watch is what wakes it.
-      await eventually('awaitJob watching the Job', async () => {
-        const seen = await cluster.audit.requestsSince(LOG_START, OPERATOR, operator);
-        return seen.some((each) => each.verb === 'watch' && each.uri.includes(`metadata.name%3D${name}`));
-      });
-      await finishPod(
-        pod,
-        JSON.stringify({ succeeded: true, reason: 'Issued', message: 'issued for shop.test' }),
+    await assert.rejects(kube.readJobOutcome('kube-lego', name), /has not finished/);
+    await finishPod(
+      pod,
+      JSON.stringify({ succeeded: true, reason: 'Issued', message: 'issued for shop.test' }),
+    );
+    await eventually('the Job complete', async () => {
+      const job = await batch.readNamespacedJob({ namespace: 'kube-lego', name });
+      return (job.status?.conditions ?? []).some(
+        (condition) => condition.type === 'Complete' && condition.status === 'True',
       );
-      return outcome;
     });
+    const { result, requests } = await audited(() => kube.readJobOutcome('kube-lego', name));
     assert.deepEqual(result, { succeeded: true, reason: 'Issued', message: 'issued for shop.test' });
-    assert.deepEqual(requestKinds(requests), declared('awaitJob'));
+    assert.deepEqual(requestKinds(requests), declared('readJobOutcome'));
   });
 
   it('replaces the succeeded Job: deletes it, and creates the new Job and its solver objects once the old ones are gone', async () => {
@@ -333,22 +332,23 @@ describe('KubernetesCluster as the operator under the manifest RBAC', () => {
     });
   });
 
-  it('reports JobDeleted when the Job is deleted while it is followed', async () => {
+  it('reports JobDeleted when the Job is gone before its outcome is read', async () => {
     const objects = objectsFor('other-tls');
     const name = objects.job.metadata!.name!;
     await kube.launchIssuance(objects);
-    const { result, requests } = await audited(async () => {
-      const outcome = kube.awaitJob('kube-lego', name, AbortSignal.timeout(60_000));
-      await eventually('awaitJob watching the Job', async () => {
-        const seen = await cluster.audit.requestsSince(LOG_START, OPERATOR, operator);
-        return seen.some((each) => each.verb === 'watch' && each.uri.includes(`metadata.name%3D${name}`));
-      });
-      await batch.deleteNamespacedJob({ namespace: 'kube-lego', name, propagationPolicy: 'Background' });
-      return outcome;
+    await batch.deleteNamespacedJob({ namespace: 'kube-lego', name, propagationPolicy: 'Background' });
+    await eventually('the Job gone', async () => {
+      try {
+        await batch.readNamespacedJob({ namespace: 'kube-lego', name });
+        return false;
+      } catch {
+        return true;
+      }
     });
+    const { result, requests } = await audited(() => kube.readJobOutcome('kube-lego', name));
     assert.equal(result.succeeded, false);
     assert.equal(result.reason, 'JobDeleted');
-    assert.deepEqual(requestKinds(requests), ['get batch/jobs', 'watch batch/jobs']);
+    assert.deepEqual(requestKinds(requests), ['get batch/jobs']);
   });
 
   it('records an Event on the Ingress in its namespace', async () => {

@@ -13,7 +13,7 @@ import { issuanceObjects } from '../../src/issuance/job-objects.ts';
 import { installRbac, type ManifestRbac } from '../support/manifest-rbac.ts';
 import { request } from './certificate-request.ts';
 import { FakeCluster } from './fake-cluster.ts';
-import { lifecycleHarness } from './lifecycle-harness.ts';
+import { lifecycleHarness, runThrough } from './lifecycle-harness.ts';
 
 /** install.yml's RBAC without the verb `verb` on `resource` in the role `kind` kube-lego. */
 async function without(kind: 'Role' | 'ClusterRole', resource: string, verb: string): Promise<ManifestRbac> {
@@ -38,12 +38,12 @@ describe('in-memory cluster under the manifest RBAC', () => {
     const { runner, cluster } = await lifecycleHarness(undefined, config);
     cluster.outcome = () => ({ succeeded: true, reason: 'Issued', message: '' });
     assert.equal(
-      (await runner.run({ start: 'message', token: request(), key: 'shop/shop-tls' })).end,
+      (await runThrough(runner, cluster, { start: 'message', token: request(), key: 'shop/shop-tls' })).end,
       'issued',
     );
     // The Secret is still missing: the succeeded Job is stale and replaced (delete, then create).
     assert.equal(
-      (await runner.run({ start: 'timer', token: request(), key: 'shop/shop-tls' })).end,
+      (await runThrough(runner, cluster, { start: 'timer', token: request(), key: 'shop/shop-tls' })).end,
       'issued',
     );
     assert.equal(cluster.replacements, 1);
@@ -58,10 +58,14 @@ describe('in-memory cluster under the manifest RBAC', () => {
     );
     cluster.outcome = () => ({ succeeded: true, reason: 'Issued', message: '' });
     assert.equal(
-      (await runner.run({ start: 'message', token: request(), key: 'shop/shop-tls' })).end,
+      (await runThrough(runner, cluster, { start: 'message', token: request(), key: 'shop/shop-tls' })).end,
       'issued',
     );
-    const again = await runner.run({ start: 'timer', token: request(), key: 'shop/shop-tls' });
+    const again = await runThrough(runner, cluster, {
+      start: 'timer',
+      token: request(),
+      key: 'shop/shop-tls',
+    });
     assert.equal(again.end, 'failed');
     assert.equal(cluster.replacements, 0);
     assert.equal(cluster.refused.length, 1);
@@ -78,7 +82,11 @@ describe('in-memory cluster under the manifest RBAC', () => {
       config,
       await without('ClusterRole', 'secrets', 'get'),
     );
-    const result = await runner.run({ start: 'message', token: request(), key: 'shop/shop-tls' });
+    const result = await runThrough(runner, cluster, {
+      start: 'message',
+      token: request(),
+      key: 'shop/shop-tls',
+    });
     assert.equal(result.end, 'failed');
     assert.match(
       cluster.refused[0]!,
@@ -95,7 +103,7 @@ describe('in-memory cluster under the manifest RBAC', () => {
     );
     cluster.outcome = () => ({ succeeded: true, reason: 'Issued', message: '' });
     assert.equal(
-      (await runner.run({ start: 'message', token: request(), key: 'shop/shop-tls' })).end,
+      (await runThrough(runner, cluster, { start: 'message', token: request(), key: 'shop/shop-tls' })).end,
       'issued',
     );
     assert.deepEqual(cluster.events, []);

@@ -12,11 +12,13 @@
  * exactly the requests the real adapter makes and that this reading of the manifest agrees with the
  * server's RBAC.
  */
-import type { V1Secret } from '@kubernetes/client-node';
+import type { V1Job, V1Secret } from '@kubernetes/client-node';
+import { Subject } from 'rxjs';
 import { tlsSecretOf, type TlsSecret } from '../../src/certificate/secret.ts';
 import type { IssuanceOutcome } from '../../src/issuance/job-contract.ts';
 import type { IssuanceObjects } from '../../src/issuance/job-objects.ts';
 import type { Cluster, Launched, ObjectRef } from '../../src/kube/cluster.ts';
+import type { WatchEvent } from '../../src/kube/list-watch.ts';
 import { mergeTlsSecret, type IssuedCertificate } from '../../src/kube/tls-secret-writer.ts';
 import {
   forbiddenMessage,
@@ -33,7 +35,8 @@ const call = (verb: string, group: string, resource: string): ApiCall => ({ verb
 
 /**
  * The API requests the real adapter makes in each method, in the namespace the call is about (the Secret's,
- * the Job's, the Ingress's). Some happen only on some paths (awaitJob lists pods once the Job finished).
+ * the Job's, the Ingress's). Some happen only on some paths (readJobOutcome lists pods only for a Job that
+ * still exists).
  */
 export const CLUSTER_REQUESTS: { readonly [M in keyof Cluster]: readonly ApiCall[] } = {
   readTlsSecret: [call('get', '', 'secrets')],
@@ -50,7 +53,7 @@ export const CLUSTER_REQUESTS: { readonly [M in keyof Cluster]: readonly ApiCall
     call('create', '', 'services'),
     call('create', 'networking.k8s.io', 'ingresses'),
   ],
-  awaitJob: [call('get', 'batch', 'jobs'), call('watch', 'batch', 'jobs'), call('list', '', 'pods')],
+  readJobOutcome: [call('get', 'batch', 'jobs'), call('list', '', 'pods')],
   recordEvent: [call('create', '', 'events')],
 };
 
@@ -82,7 +85,9 @@ export interface RecordedEvent {
 
 /**
  * The fake; `outcome` decides how launched Jobs end (default: they stay running until `finish`). Like the
- * real one, a relaunch adopts the existing Job and reports its outcome once it finished.
+ * real one, a relaunch adopts the existing Job and reports its outcome once it finished. `jobEvents` is
+ * what the operator's watch of the issuance Jobs would see: a finished Job is MODIFIED with its condition,
+ * a replaced one DELETED.
  */
 export class FakeCluster implements Cluster {
   /** Secrets by `namespace/name`, as the API server returns them (data base64). */
@@ -93,8 +98,11 @@ export class FakeCluster implements Cluster {
   readonly events: RecordedEvent[] = [];
   /** How many times a Job was replaced. */
   replacements = 0;
-  readonly #waiters = new Map<string, ((outcome: IssuanceOutcome) => void)[]>();
   readonly #finished = new Map<string, IssuanceOutcome>();
+  /** The Job watch's events, as the API server would send them. */
+  readonly jobEvents = new Subject<WatchEvent<V1Job>>();
+  #generation = 0;
+  readonly #uids = new Map<string, string>();
   /** When set, a launched Job finishes at once with this outcome. */
   outcome: ((objects: IssuanceObjects) => IssuanceOutcome) | undefined;
   /** When set, reading a Secret fails with this error. */
@@ -147,6 +155,8 @@ export class FakeCluster implements Cluster {
       return { adopted: true, ...(outcome !== undefined && { outcome }) };
     }
     this.jobs.set(name, objects);
+    this.#generation += 1;
+    this.#uids.set(name, `uid-${name}-${this.#generation}`);
     if (this.outcome) this.finish(name, this.outcome(objects));
     return { adopted: false };
   }
@@ -155,32 +165,46 @@ export class FakeCluster implements Cluster {
     const name = objects.job.metadata!.name!;
     this.#authorize('replaceIssuance', objects.job.metadata!.namespace!, name);
     this.replacements += 1;
+    if (this.jobs.has(name)) this.jobEvents.next({ type: 'DELETED', object: this.jobObject(name) });
     this.jobs.delete(name);
     this.#finished.delete(name);
     await this.launchIssuance(objects);
   }
 
-  awaitJob(namespace: string, name: string, signal: AbortSignal): Promise<IssuanceOutcome> {
-    try {
-      this.#authorize('awaitJob', namespace, name);
-    } catch (error) {
-      return Promise.reject(error as Error);
+  async readJobOutcome(namespace: string, name: string): Promise<IssuanceOutcome> {
+    this.#authorize('readJobOutcome', namespace, name);
+    if (!this.jobs.has(name)) {
+      return { succeeded: false, reason: 'JobDeleted', message: `Job ${namespace}/${name} was deleted` };
     }
     const done = this.#finished.get(name);
-    if (done) return Promise.resolve(done);
-    return new Promise((resolve, reject) => {
-      const waiters = this.#waiters.get(name) ?? [];
-      waiters.push(resolve);
-      this.#waiters.set(name, waiters);
-      signal.addEventListener('abort', () => reject(new Error('stopped')), { once: true });
-    });
+    if (done === undefined) throw new Error(`Job ${namespace}/${name} has not finished`);
+    return done;
   }
 
-  /** Ends a Job with an outcome, waking its waiters. */
-  finish(name: string, outcome: IssuanceOutcome): void {
+  /** The Job as the API server would return it: its manifest, a uid, and its condition once finished. */
+  jobObject(name: string): V1Job {
+    const { job } = this.jobs.get(name)!;
+    const outcome = this.#finished.get(name);
+    return {
+      ...job,
+      metadata: { ...job.metadata, uid: this.#uids.get(name) ?? `uid-${name}` },
+      status:
+        outcome === undefined
+          ? {}
+          : {
+              conditions: [
+                { type: outcome.succeeded ? 'Complete' : 'Failed', status: 'True', reason: outcome.reason },
+              ],
+            },
+    };
+  }
+
+  /** Ends a Job with an outcome; the Job watch sees it (unless `quietly`: it ended while no one watched). */
+  finish(name: string, outcome: IssuanceOutcome, quietly = false): void {
     this.#finished.set(name, outcome);
-    for (const resolve of this.#waiters.get(name) ?? []) resolve(outcome);
-    this.#waiters.delete(name);
+    if (!quietly && this.jobs.has(name)) {
+      this.jobEvents.next({ type: 'MODIFIED', object: this.jobObject(name) });
+    }
   }
 
   async recordEvent(

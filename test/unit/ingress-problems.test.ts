@@ -1,22 +1,10 @@
 /**
  * Bad Ingresses get a warning log line and a Warning Event naming the Ingress and the fix, once; no crash.
- * The tests wait for the operator's state (idle, or every run parked on its Job), never for a fixed time.
+ * The tests wait for the operator's state (idle: runs end at a Job's launch), never for a fixed time.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { FakeCluster } from './fake-cluster.ts';
-import { ingress, operatorHarness, until } from './operator-harness.ts';
-
-/** Names of the Jobs whose outcome a run is awaiting, in order: the cluster's awaitJob, recorded. */
-function jobWaits(cluster: FakeCluster): string[] {
-  const waiting: string[] = [];
-  const awaitJob = cluster.awaitJob.bind(cluster);
-  cluster.awaitJob = (namespace, name, signal) => {
-    waiting.push(name);
-    return awaitJob(namespace, name, signal);
-  };
-  return waiting;
-}
+import { ingress, operatorHarness } from './operator-harness.ts';
 
 describe('bad Ingress input', () => {
   it('reports each problem once per change, as a log line and an Event on the Ingress', async () => {
@@ -51,15 +39,10 @@ describe('bad Ingress input', () => {
 
   it('issues for the good entries of an Ingress that also has a bad one', async () => {
     const { operator, cluster, events } = await operatorHarness();
-    const waiting = jobWaits(cluster);
     const mixed = ingress('shop', ['shop-tls']);
     mixed.spec!.tls!.push({ secretName: 'ip-tls', hosts: ['10.0.0.1'] });
     events.next({ type: 'ADDED', object: mixed });
-    // Every run still executing has reached its Job's outcome, which no one delivers here: nothing more
-    // will be launched.
-    await until(
-      () => waiting.length > 0 && operator.status.queued === 0 && waiting.length >= operator.status.running,
-    );
+    await operator.idle();
     assert.equal(cluster.jobs.size, 1);
     const env = cluster.jobs.values().next().value!.job.spec!.template.spec!.containers[0]!.env!;
     assert.equal(env.find((entry) => entry.name === 'LEGO_CERT_HOSTS')?.value, 'shop-tls.test');

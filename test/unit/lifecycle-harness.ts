@@ -4,11 +4,12 @@ import { parseConfig, type Config } from '../../src/config.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { loadDefinition } from '../../src/process/definition.ts';
 import { Deduplicator } from '../../src/process/deduplicator.ts';
-import { ProcessRunner } from '../../src/process/runner.ts';
+import { ProcessRunner, type RunRequest, type RunResult } from '../../src/process/runner.ts';
 import { lifecycleTasks } from '../../tasks/index.ts';
 import type { LifecycleServices, LifecycleToken } from '../../tasks/services.ts';
 import type { ManifestRbac } from '../support/manifest-rbac.ts';
 import { FakeCluster } from './fake-cluster.ts';
+import { finishedJob } from '../../src/kube/job-watch.ts';
 
 /** The lifecycle diagram as shipped. */
 export const LIFECYCLE_BPMN = new URL('../../processes/certificate-lifecycle.bpmn', import.meta.url);
@@ -47,4 +48,33 @@ export async function lifecycleHarness(
     log,
   );
   return { runner, cluster, deduplicator, clock, config, definition };
+}
+
+/** Why the fake's Job was launched, from its annotations, as the operator's Job watch passes it on. */
+function launchedBecause(cluster: FakeCluster, job: string) {
+  const because = finishedJob(cluster.jobObject(job))?.launchedBecause;
+  return because === undefined ? {} : { launchedBecause: because };
+}
+
+/**
+ * Runs a token as the operator does over time: a run that ends "launched" (runs never wait for a Job) is
+ * followed, when the fake's Job has finished, by the "Job finished" run the operator's Job watch would
+ * start for it. The result is the last run's, with the path and output of both.
+ */
+export async function runThrough(
+  runner: ProcessRunner<LifecycleServices, LifecycleToken>,
+  cluster: FakeCluster,
+  request: RunRequest<LifecycleToken>,
+): Promise<RunResult> {
+  const first = await runner.run(request);
+  const job = cluster.launches.at(-1);
+  if (first.end !== 'launched' || job === undefined) return first;
+  if ((cluster.jobObject(job).status?.conditions ?? []).length === 0) return first;
+  const second = await runner.run({
+    start: 'message',
+    message: 'JobFinished',
+    token: { ...request.token, job, ...launchedBecause(cluster, job) },
+    key: request.key,
+  });
+  return { ...second, path: [...first.path, ...second.path], output: { ...first.output, ...second.output } };
 }

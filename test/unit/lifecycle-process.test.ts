@@ -6,7 +6,7 @@ import { parseConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { testCertificate } from '../support/certificates.ts';
 import { issuedCertificate, request } from './certificate-request.ts';
-import { lifecycleHarness } from './lifecycle-harness.ts';
+import { lifecycleHarness, runThrough } from './lifecycle-harness.ts';
 
 const DAY = 86_400_000;
 
@@ -40,7 +40,7 @@ describe('certificate lifecycle process', () => {
     });
     cluster.writeCertificate(issuedCertificate(request(), pair, config));
     for (const start of ['message', 'timer'] as const) {
-      const result = await runner.run({ start, token: request(), key: 'shop/shop-tls' });
+      const result = await runThrough(runner, cluster, { start, token: request(), key: 'shop/shop-tls' });
       assert.equal(result.end, 'valid', `${start}: ${result.error ?? ''}`);
     }
     assert.equal(cluster.launches.length, 0);
@@ -49,7 +49,11 @@ describe('certificate lifecycle process', () => {
   it('launches a Job for a missing Secret and ends "issued" when the Job succeeds', async () => {
     const { runner, cluster } = await lifecycleHarness();
     cluster.outcome = () => ({ succeeded: true, reason: 'Issued', message: 'issued by test CA' });
-    const result = await runner.run({ start: 'message', token: request(), key: 'shop/shop-tls' });
+    const result = await runThrough(runner, cluster, {
+      start: 'message',
+      token: request(),
+      key: 'shop/shop-tls',
+    });
     assert.equal(result.end, 'issued');
     assert.deepEqual(
       result.path.filter((id) => id.startsWith('Task_')),
@@ -57,7 +61,7 @@ describe('certificate lifecycle process', () => {
         'Task_Deduplicate',
         'Task_InspectCertificate',
         'Task_LaunchIssuanceJob',
-        'Task_AwaitJobOutcome',
+        'Task_ReadJobOutcome',
         'Task_RecordIssuance',
       ],
     );
@@ -75,7 +79,11 @@ describe('certificate lifecycle process', () => {
       reason: 'SelfCheckFailed',
       message: 'shop.test answered 404',
     });
-    const result = await runner.run({ start: 'message', token: request(), key: 'shop/shop-tls' });
+    const result = await runThrough(runner, cluster, {
+      start: 'message',
+      token: request(),
+      key: 'shop/shop-tls',
+    });
     assert.equal(result.end, 'failed');
     assert.equal(cluster.events[0]?.type, 'Warning');
     assert.equal(cluster.events[0]?.reason, 'SelfCheckFailed');
@@ -85,7 +93,11 @@ describe('certificate lifecycle process', () => {
   it('takes the error boundary to "failed" when a task throws, and does not crash', async () => {
     const { runner, cluster } = await lifecycleHarness();
     cluster.readError = new Error('secrets "shop-tls" is forbidden');
-    const result = await runner.run({ start: 'message', token: request(), key: 'shop/shop-tls' });
+    const result = await runThrough(runner, cluster, {
+      start: 'message',
+      token: request(),
+      key: 'shop/shop-tls',
+    });
     assert.equal(result.end, 'failed');
     assert.match(cluster.events[0]!.message, /Inspect certificate: secrets "shop-tls" is forbidden/);
   });
@@ -93,16 +105,20 @@ describe('certificate lifecycle process', () => {
   it('replaces a Job that already succeeded when its certificate is missing again, and adopts a failed one', async () => {
     const { runner, cluster } = await lifecycleHarness();
     cluster.outcome = () => ({ succeeded: true, reason: 'Issued', message: '' });
-    await runner.run({ start: 'message', token: request(), key: 'shop/shop-tls' });
+    await runThrough(runner, cluster, { start: 'message', token: request(), key: 'shop/shop-tls' });
     // The Secret is still missing (say, deleted): the succeeded Job of the same name is stale.
-    const again = await runner.run({ start: 'timer', token: request(), key: 'shop/shop-tls' });
+    const again = await runThrough(runner, cluster, {
+      start: 'timer',
+      token: request(),
+      key: 'shop/shop-tls',
+    });
     assert.equal(again.end, 'issued');
     assert.equal(cluster.replacements, 1);
 
     cluster.outcome = () => ({ succeeded: false, reason: 'SelfCheckFailed', message: 'x.test answered 404' });
     const failing = request({ secretName: 'other-tls' });
-    await runner.run({ start: 'message', token: failing, key: failing.key });
-    const retried = await runner.run({ start: 'timer', token: failing, key: failing.key });
+    await runThrough(runner, cluster, { start: 'message', token: failing, key: failing.key });
+    const retried = await runThrough(runner, cluster, { start: 'timer', token: failing, key: failing.key });
     assert.equal(retried.end, 'failed', 'the failed Job is adopted: its outcome stands until it expires');
     assert.equal(cluster.replacements, 1);
   });
@@ -150,7 +166,7 @@ describe('certificate lifecycle process', () => {
       cluster.secrets.set('shop/shop-tls', handWritten(expired, metadata));
       const before = structuredClone(cluster.secrets.get('shop/shop-tls'));
       for (const start of ['message', 'timer'] as const) {
-        const result = await runner.run({ start, token: request(), key: 'shop/shop-tls' });
+        const result = await runThrough(runner, cluster, { start, token: request(), key: 'shop/shop-tls' });
         assert.equal(result.end, 'foreign', `${what}, ${start}: ${result.error ?? ''}`);
         assert.deepEqual(
           result.path.filter((id) => id.startsWith('Task_')),
@@ -179,7 +195,11 @@ describe('certificate lifecycle process', () => {
     const { runner, cluster, clock } = await lifecycleHarness();
     cluster.outcome = () => ({ succeeded: true, reason: 'Issued', message: 'issued by test CA' });
     cluster.secrets.set('shop/shop-tls', handWritten(goodPair(clock.now)));
-    const result = await runner.run({ start: 'timer', token: request(), key: 'shop/shop-tls' });
+    const result = await runThrough(runner, cluster, {
+      start: 'timer',
+      token: request(),
+      key: 'shop/shop-tls',
+    });
     assert.equal(result.end, 'issued', result.error);
     assert.equal(cluster.launches.length, 1);
     assert.deepEqual(
@@ -229,7 +249,7 @@ describe('certificate lifecycle process', () => {
       cluster.secrets.clear();
       cluster.events.length = 0;
       write();
-      const result = await runner.run({ start: 'timer', token, key: token.key });
+      const result = await runThrough(runner, cluster, { start: 'timer', token, key: token.key });
       assert.equal(result.end, 'issued', `${reason}: ${result.error ?? ''}`);
       assert.equal((result.output.inspectCertificate as { reason: string }).reason, reason);
       assert.match(cluster.events[0]!.message, new RegExp(`written to Secret shop-tls \\(${reason}: `));
@@ -256,7 +276,11 @@ describe('certificate lifecycle process', () => {
       notAfter: new Date(clock.now + 90 * DAY),
     });
     cluster.writeCertificate(issuedCertificate(request(), early, config));
-    const result = await runner.run({ start: 'timer', token: request(), key: 'shop/shop-tls' });
+    const result = await runThrough(runner, cluster, {
+      start: 'timer',
+      token: request(),
+      key: 'shop/shop-tls',
+    });
     assert.equal(result.end, 'valid', result.error);
     assert.equal(cluster.launches.length, 0);
     const notYet = lines.filter((line) => /not valid yet by this clock/.test(String(line.msg)));

@@ -46,7 +46,8 @@ export async function until(condition: () => boolean, ms = 10_000): Promise<void
 
 /**
  * Builds and starts an operator on the shipped diagram (or `xml`); `lines` collects its JSON log lines,
- * `events` and `secretEvents` feed its Ingress and Secret watches.
+ * `events` and `secretEvents` feed its Ingress and Secret watches; the fake cluster's `jobEvents` its Job
+ * watch (a Job the test finishes is seen finished).
  */
 export async function operatorHarness(
   env: Record<string, string> = {},
@@ -75,6 +76,7 @@ export async function operatorHarness(
     cluster,
     ingressEvents: events,
     secretEvents,
+    jobEvents: cluster.jobEvents,
     definition,
     clock,
     maxConcurrentRuns,

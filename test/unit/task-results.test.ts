@@ -49,7 +49,7 @@ it('records an operator-side failure from the error, else from the Job outcome',
     { reason: 'IssuanceError', message: 'Launch issuance Job: forbidden' },
   );
   assert.deepEqual(
-    describeFailure({ awaitJobOutcome: { succeeded: false, reason: 'OrderRejected', message: 'no' } }),
+    describeFailure({ readJobOutcome: { succeeded: false, reason: 'OrderRejected', message: 'no' } }),
     {
       reason: 'OrderRejected',
       message: 'no',
