@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { NetworkingV1Api, type KubeConfig, type V1Ingress } from '@kubernetes/client-node';
-import type { Subscription } from 'rxjs';
 import { watchIngresses } from '../../src/kube/ingress-watch.ts';
 import type { WatchEvent } from '../../src/kube/list-watch.ts';
 import { createNamespace, eventually } from '../support/cluster-testing.ts';
@@ -20,6 +19,8 @@ import {
   requestKinds,
   startRbacCluster,
   type RbacCluster,
+  followWatch,
+  type FollowedWatch,
 } from './rbac-harness.ts';
 
 /** `TYPE namespace/name`, what a test compares. */
@@ -30,27 +31,13 @@ describe('Ingress watch as the operator under the manifest RBAC', () => {
   let cluster: RbacCluster;
   let operator: KubeConfig;
   let networking: NetworkingV1Api;
-  let subscription: Subscription | undefined;
+  let followed: FollowedWatch | undefined;
 
-  /** Subscribes to the watch of `namespace` (all when undefined); collects its events and connection states. */
+  /** Follows the watch of `namespace` (all when undefined). */
   function follow(namespace: string | undefined) {
-    const events: string[] = [];
-    const connected: boolean[] = [];
-    const retries: string[] = [];
-    subscription = watchIngresses(operator, namespace, {
-      initialBackoffMs: 100,
-      maxBackoffMs: 1000,
-      onConnected: (state) => connected.push(state),
-      onRetry: (error) => retries.push(String(error)),
-    }).subscribe((event) => events.push(seen(event)));
-    /** Waits (10 s at most) until `expected` has been reported. */
-    const until = (expected: string) =>
-      eventually(
-        `${expected} reported (retries: ${retries.join('; ')})`,
-        async () => events.includes(expected),
-        10_000,
-      );
-    return { events, connected, retries, until };
+    const watch = followWatch((options) => watchIngresses(operator, namespace, options), seen);
+    followed = watch;
+    return watch;
   }
 
   before(async () => {
@@ -62,7 +49,7 @@ describe('Ingress watch as the operator under the manifest RBAC', () => {
   });
 
   after(async () => {
-    subscription?.unsubscribe();
+    followed?.stop();
     await cluster?.stop();
   });
 
@@ -82,7 +69,7 @@ describe('Ingress watch as the operator under the manifest RBAC', () => {
     await watch.until('MODIFIED alpha/listed');
     await networking.deleteNamespacedIngress({ namespace: 'beta', name: 'created' });
     await watch.until('DELETED beta/created');
-    subscription!.unsubscribe();
+    watch.stop();
     assert.deepEqual(watch.retries, [], 'no failure retried');
 
     const requests = await cluster.audit.requestsSince(mark, OPERATOR, operator);
@@ -108,7 +95,7 @@ describe('Ingress watch as the operator under the manifest RBAC', () => {
     await createIngress(cluster.admin, 'alpha', 'elsewhere', 'elsewhere-tls', ['elsewhere.alpha.test']);
     await createIngress(cluster.admin, 'beta', 'here', 'here-tls', ['here.beta.test']);
     await watch.until('ADDED beta/here');
-    subscription!.unsubscribe();
+    watch.stop();
     assert.deepEqual(watch.events, ['ADDED beta/here'], 'nothing of namespace alpha');
 
     const requests = await cluster.audit.requestsSince(mark, OPERATOR, operator);

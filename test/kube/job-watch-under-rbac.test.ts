@@ -7,11 +7,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BatchV1Api, type KubeConfig, type V1Job } from '@kubernetes/client-node';
-import type { Subscription } from 'rxjs';
 import { ISSUANCE_JOB_SELECTOR, watchIssuanceJobs } from '../../src/kube/job-watch.ts';
 import type { WatchEvent } from '../../src/kube/list-watch.ts';
 import { eventually } from '../support/cluster-testing.ts';
-import { OPERATOR, forbidden, requestKinds, startRbacCluster, type RbacCluster } from './rbac-harness.ts';
+import {
+  OPERATOR,
+  followWatch,
+  forbidden,
+  requestKinds,
+  startRbacCluster,
+  type FollowedWatch,
+  type RbacCluster,
+} from './rbac-harness.ts';
 
 /** `TYPE name`, what the test compares. */
 const seen = (event: WatchEvent<V1Job>) => `${event.type} ${event.object.metadata?.name}`;
@@ -20,7 +27,7 @@ describe('issuance Job watch as the operator under the manifest RBAC', () => {
   let cluster: RbacCluster;
   let operator: KubeConfig;
   let batch: BatchV1Api;
-  let subscription: Subscription | undefined;
+  let followed: FollowedWatch | undefined;
 
   /** Creates a suspended Job in kube-lego as admin, labelled as an issuance Job or not. */
   const createJob = (name: string, issuance: boolean) =>
@@ -50,7 +57,7 @@ describe('issuance Job watch as the operator under the manifest RBAC', () => {
   });
 
   after(async () => {
-    subscription?.unsubscribe();
+    followed?.stop();
     await cluster?.stop();
   });
 
@@ -58,21 +65,9 @@ describe('issuance Job watch as the operator under the manifest RBAC', () => {
     await createJob('listed', true);
     await createJob('unlabelled', false);
     const mark = cluster.audit.mark();
-    const events: string[] = [];
-    const retries: string[] = [];
-    const connected: boolean[] = [];
-    subscription = watchIssuanceJobs(operator, 'kube-lego', {
-      initialBackoffMs: 100,
-      maxBackoffMs: 1000,
-      onConnected: (state) => connected.push(state),
-      onRetry: (error) => retries.push(String(error)),
-    }).subscribe((event) => events.push(seen(event)));
-    const until = (expected: string) =>
-      eventually(
-        `${expected} reported (retries: ${retries.join('; ')})`,
-        async () => events.includes(expected),
-        10_000,
-      );
+    const watch = followWatch((options) => watchIssuanceJobs(operator, 'kube-lego', options), seen);
+    followed = watch;
+    const { events, retries, connected, until } = watch;
 
     await until('ADDED listed');
     await eventually('the watch connected', async () => connected.includes(true), 10_000);
@@ -88,7 +83,7 @@ describe('issuance Job watch as the operator under the manifest RBAC', () => {
     await batch.deleteNamespacedJob({ namespace: 'kube-lego', name: 'other' });
     await batch.deleteNamespacedJob({ namespace: 'kube-lego', name: 'created' });
     await until('DELETED created');
-    subscription.unsubscribe();
+    watch.stop();
 
     // The job controller may touch a Job's status too: each change is compared once, in the order first seen.
     assert.deepEqual(

@@ -18,6 +18,8 @@ import {
   KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+import type { Observable } from 'rxjs';
+import type { ListWatchOptions, WatchEvent } from '../../src/kube/list-watch.ts';
 import { eventually } from '../support/cluster-testing.ts';
 import { startControlPlane, type ControlPlane } from '../support/control-plane.ts';
 import { applyObjects, readManifest } from '../support/manifests.ts';
@@ -187,6 +189,48 @@ export interface RbacCluster {
   /** The control plane's logs, for a failing test's message. */
   logs(): string;
   stop(): Promise<void>;
+}
+
+/** A watch under test: what it reported, its connection states and retries, and a wait for a report. */
+export interface FollowedWatch {
+  readonly events: string[];
+  readonly connected: boolean[];
+  readonly retries: string[];
+  /** Waits (10 s at most) until `expected` has been reported. */
+  until(expected: string): Promise<unknown>;
+  /** Unsubscribes. */
+  stop(): void;
+}
+
+/**
+ * Subscribes to a watch built by `start` with quick back-off (100 ms to 1 s), collecting each event as
+ * `describe` puts it, and its connection states and retries.
+ */
+export function followWatch<T>(
+  start: (options: ListWatchOptions) => Observable<WatchEvent<T>>,
+  describe: (event: WatchEvent<T>) => string,
+): FollowedWatch {
+  const events: string[] = [];
+  const connected: boolean[] = [];
+  const retries: string[] = [];
+  const subscription = start({
+    initialBackoffMs: 100,
+    maxBackoffMs: 1000,
+    onConnected: (state) => connected.push(state),
+    onRetry: (error) => retries.push(String(error)),
+  }).subscribe((event) => events.push(describe(event)));
+  return {
+    events,
+    connected,
+    retries,
+    until: (expected) =>
+      eventually(
+        `${expected} reported (retries: ${retries.join('; ')})`,
+        async () => events.includes(expected),
+        10_000,
+      ),
+    stop: () => subscription.unsubscribe(),
+  };
 }
 
 /**

@@ -8,11 +8,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
-import type { Subscription } from 'rxjs';
 import type { WatchEvent } from '../../src/kube/list-watch.ts';
 import { MANAGED_SECRET_SELECTOR, watchManagedSecrets } from '../../src/kube/secret-watch.ts';
 import { createNamespace, eventually } from '../support/cluster-testing.ts';
-import { OPERATOR, forbidden, requestKinds, startRbacCluster, type RbacCluster } from './rbac-harness.ts';
+import {
+  OPERATOR,
+  followWatch,
+  forbidden,
+  requestKinds,
+  startRbacCluster,
+  type FollowedWatch,
+  type RbacCluster,
+} from './rbac-harness.ts';
 
 /** `TYPE namespace/name`, what the test compares. */
 const seen = (event: WatchEvent<V1Secret>) =>
@@ -22,7 +29,7 @@ describe('certificate Secret watch as the operator under the manifest RBAC', () 
   let cluster: RbacCluster;
   let operator: KubeConfig;
   let core: CoreV1Api;
-  let subscription: Subscription | undefined;
+  let followed: FollowedWatch | undefined;
 
   /** Creates an Opaque Secret as admin, labelled as kube-lego's or not. */
   const createSecret = (namespace: string, name: string, managed: boolean) =>
@@ -45,7 +52,7 @@ describe('certificate Secret watch as the operator under the manifest RBAC', () 
   });
 
   after(async () => {
-    subscription?.unsubscribe();
+    followed?.stop();
     await cluster?.stop();
   });
 
@@ -53,21 +60,9 @@ describe('certificate Secret watch as the operator under the manifest RBAC', () 
     await createSecret('shop', 'listed-tls', true);
     await createSecret('shop', 'foreign', false);
     const mark = cluster.audit.mark();
-    const events: string[] = [];
-    const retries: string[] = [];
-    const connected: boolean[] = [];
-    subscription = watchManagedSecrets(operator, undefined, {
-      initialBackoffMs: 100,
-      maxBackoffMs: 1000,
-      onConnected: (state) => connected.push(state),
-      onRetry: (error) => retries.push(String(error)),
-    }).subscribe((event) => events.push(seen(event)));
-    const until = (expected: string) =>
-      eventually(
-        `${expected} reported (retries: ${retries.join('; ')})`,
-        async () => events.includes(expected),
-        10_000,
-      );
+    const watch = followWatch((options) => watchManagedSecrets(operator, undefined, options), seen);
+    followed = watch;
+    const { events, retries, connected, until } = watch;
 
     await until('ADDED shop/listed-tls');
     await eventually('the watch connected', async () => connected.includes(true), 10_000);
@@ -83,7 +78,7 @@ describe('certificate Secret watch as the operator under the manifest RBAC', () 
     await core.deleteNamespacedSecret({ namespace: 'shop', name: 'foreign' });
     await core.deleteNamespacedSecret({ namespace: 'shop', name: 'created-tls' });
     await until('DELETED shop/created-tls');
-    subscription.unsubscribe();
+    watch.stop();
 
     assert.deepEqual(events, [
       'ADDED shop/listed-tls',
