@@ -55,8 +55,12 @@ export interface Config {
   backoffMultiplier: number;
   /** Image the issuance Jobs run (the operator's own image). */
   jobImage: string;
-  /** Seconds a finished issuance Job is kept; a failed one then acts as a back-off before a retry. */
+  /** Seconds a finished issuance Job is kept (a failed one at least until its retry is due). */
   jobTtlSeconds: number;
+  /** First wait before a failed issuance is retried (`LEGO_RETRY_INITIAL_INTERVAL`); doubles per failure. */
+  retryInitialIntervalMs: number;
+  /** Longest wait between retries of a failed issuance (`LEGO_RETRY_MAX_INTERVAL`). */
+  retryMaxIntervalMs: number;
   /** Port the issuance Job's pod answers HTTP-01 challenges on (`LEGO_HTTP01_PORT`); the solver Service targets it. */
   http01Port: number;
   /** Type of certificate keys (`LEGO_KEY_TYPE`): RSA of `rsaKeySize` bits, or ECDSA P-256. */
@@ -360,22 +364,32 @@ function checkBackoff(config: Config, initialVariable: string): void {
 }
 
 /**
- * A failed issuance Job is kept `LEGO_JOB_TTL`, and the certificate is not retried until it is gone: that
- * must leave at least half the renewal window for the retry.
+ * The retries' back-off: its first wait must not exceed its longest, and its longest must leave half the
+ * renewal window, so a certificate whose issuance keeps failing is still tried a few times before it expires.
  */
-function checkJobTtl(config: Config): void {
+function checkRetry(config: Config): void {
+  if (config.retryInitialIntervalMs > config.retryMaxIntervalMs) {
+    const initial = formatDuration(config.retryInitialIntervalMs);
+    throw new ConfigConflict(
+      'LEGO_RETRY_INITIAL_INTERVAL',
+      initial,
+      setting('LEGO_RETRY_MAX_INTERVAL', formatDuration(config.retryMaxIntervalMs)),
+      'the first wait before a retry would be longer than the longest',
+      `set LEGO_RETRY_INITIAL_INTERVAL to ${formatDuration(config.retryMaxIntervalMs)} or less, or raise LEGO_RETRY_MAX_INTERVAL to ${initial} or more`,
+    );
+  }
   const window = renewalWindow(config);
-  const ttlMs = config.jobTtlSeconds * 1000;
-  if (ttlMs <= window.ms / 2) return;
+  const maxMs = config.retryMaxIntervalMs;
+  if (maxMs <= window.ms / 2) return;
   const half = formatDuration(window.ms / 2);
   throw new ConfigConflict(
-    'LEGO_JOB_TTL',
-    formatDuration(ttlMs),
+    'LEGO_RETRY_MAX_INTERVAL',
+    formatDuration(maxMs),
     setting(window.variable, window.value),
-    `${window.certificates} are renewed ${formatDuration(window.ms)} before they expire, and a failed issuance is retried only once its Job is deleted, LEGO_JOB_TTL after it failed, which must leave half that time (${half}) for the retry`,
+    `${window.certificates} are renewed ${formatDuration(window.ms)} before they expire, and a failed issuance may wait LEGO_RETRY_MAX_INTERVAL before its next attempt, which must leave half that time (${half}) for the retries`,
     window.variable === 'LEGO_MINIMUM_VALIDITY'
-      ? `set LEGO_JOB_TTL to ${half} or less, or raise LEGO_MINIMUM_VALIDITY to ${formatDuration(2 * ttlMs)} or more`
-      : `set LEGO_JOB_TTL to ${half} or less`,
+      ? `set LEGO_RETRY_MAX_INTERVAL to ${half} or less, or raise LEGO_MINIMUM_VALIDITY to ${formatDuration(2 * maxMs)} or more`
+      : `set LEGO_RETRY_MAX_INTERVAL to ${half} or less`,
   );
 }
 
@@ -408,7 +422,7 @@ export function checkSchedule(config: Config, diagramCycle: Cycle | undefined): 
 /**
  * Parses the environment; throws {@link ConfigError} on the first bad value, then {@link ConfigConflict} on
  * the first pair of settings that contradict each other (the back-off's two durations; the check interval,
- * then the Job TTL, against the renewal window).
+ * then the retries' longest wait, against the renewal window).
  */
 export function parseConfig(env: Env, version = '0.1.0'): Config {
   const supportedIngressProviders = list(env, 'LEGO_SUPPORTED_INGRESS_PROVIDER', 'nginx,gce').map((value) => {
@@ -461,6 +475,8 @@ export function parseConfig(env: Env, version = '0.1.0'): Config {
     backoffMultiplier: multiplier(env),
     jobImage: text(env, 'LEGO_JOB_IMAGE', `kube-lego/kube-lego:${version}`),
     jobTtlSeconds: Math.round(duration(env, 'LEGO_JOB_TTL', '1h', 1000) / 1000),
+    retryInitialIntervalMs: duration(env, 'LEGO_RETRY_INITIAL_INTERVAL', '1m', 1000),
+    retryMaxIntervalMs: duration(env, 'LEGO_RETRY_MAX_INTERVAL', '24h', 1000),
     http01Port: integer(env, 'LEGO_HTTP01_PORT', 8080, 1, 65535),
     keyType: oneOf(env, 'LEGO_KEY_TYPE', 'rsa', ['rsa', 'ecdsa'] as const),
     acmeProfile: read(env, 'LEGO_ACME_PROFILE'),
@@ -471,6 +487,6 @@ export function parseConfig(env: Env, version = '0.1.0'): Config {
   };
   checkBackoff(config, initialVariable);
   checkSchedule(config, undefined);
-  checkJobTtl(config);
+  checkRetry(config);
   return config;
 }

@@ -23,6 +23,7 @@ import { RunQueue } from './process/run-queue.ts';
 import { ProcessRunner, type RunResult, type StartKind } from './process/runner.ts';
 import { startSchedule, type Clock, type Schedule } from './process/schedule.ts';
 import { lifecycleTasks } from '../tasks/index.ts';
+import type { FoundJob } from '../tasks/find-issuance-job.ts';
 import type { LaunchResult } from '../tasks/launch-issuance-job.ts';
 import type { LifecycleServices, LifecycleToken } from '../tasks/services.ts';
 
@@ -37,14 +38,26 @@ export const SECRET_CHANGED = 'SecretChanged';
 /** The message whose start event a finished issuance Job starts a run at. */
 export const JOB_FINISHED = 'JobFinished';
 
+/** The message whose start event a certificate's retry starts a run at, once its back-off has run out. */
+export const RETRY_DUE = 'RetryDue';
+
 /**
- * What started a run, as logged: the Ingress watch, the Secret watch, the Job watch, the periodic check, or
- * a check again once an adopted Job has finished (`recheck`).
+ * The longest a retry timer is set for: a later retry (a CA's `Retry-After` of days) is checked again then,
+ * and finds itself still backing off, since timers of more than about 24.8 days overflow.
  */
-type Trigger = 'ingress' | 'secret' | 'job' | 'recheck' | 'periodic';
+const MAX_TIMER_MS = 86_400_000;
+
+/**
+ * What started a run, as logged: the Ingress watch, the Secret watch, the Job watch, the periodic check, a
+ * check again once an adopted Job has finished (`recheck`), or a retry whose back-off has run out.
+ */
+type Trigger = 'ingress' | 'secret' | 'job' | 'recheck' | 'retry' | 'periodic';
 
 /** Run ends that are routine: logged at debug, not info, so an hourly check of many Ingresses stays quiet. */
 const ROUTINE_ENDS = new Set(['valid', 'collapsed']);
+
+/** Run ends after which a certificate's task errors in a row start again from none. */
+const GOOD_ENDS = new Set(['valid', 'launched', 'adopted', 'issued']);
 
 /** What the operator is built from. */
 export interface OperatorParts {
@@ -83,6 +96,9 @@ export class Operator {
    * for the periodic check (the Job's success says nothing about it).
    */
   readonly #recheck = new Map<string, string>();
+  /** The retry timer of each certificate backing off, by key. */
+  readonly #retries = new Map<string, unknown>();
+  readonly #services: LifecycleServices;
   #schedule: Schedule | undefined;
 
   constructor(parts: OperatorParts) {
@@ -101,7 +117,9 @@ export class Operator {
       cluster: parts.cluster,
       deduplicator: new Deduplicator(),
       now: () => parts.clock.now(),
+      taskFailures: new Map(),
     };
+    this.#services = services;
     this.#runner = new ProcessRunner(parts.definition, lifecycleTasks, services, parts.log);
     this.#queue = new RunQueue(parts.maxConcurrentRuns ?? MAX_CONCURRENT_RUNS);
   }
@@ -112,11 +130,18 @@ export class Operator {
   }
 
   /** Certificates known, runs executing and runs queued. */
-  get status(): { certificates: number; running: number; queued: number; nextCheck: number | undefined } {
+  get status(): {
+    certificates: number;
+    running: number;
+    queued: number;
+    backingOff: number;
+    nextCheck: number | undefined;
+  } {
     return {
       certificates: this.#index.size,
       running: this.#queue.running,
       queued: this.#queue.pending,
+      backingOff: this.#retries.size,
       nextCheck: this.#schedule?.next,
     };
   }
@@ -167,6 +192,8 @@ export class Operator {
   async stop(): Promise<void> {
     for (const subscription of this.#subscriptions) subscription.unsubscribe();
     this.#schedule?.stop();
+    for (const timer of this.#retries.values()) this.#parts.clock.clearTimeout(timer);
+    this.#retries.clear();
     await this.#runner.stop();
   }
 
@@ -221,6 +248,8 @@ export class Operator {
           this.#finishedJobs.add(finished.uid);
           this.#finishedNames.add(finished.name);
           this.#recheckAfter(finished.name);
+          // Recorded before a restart (or by the leader before this replica took over): not news.
+          if (finished.outcomeRecorded) return;
           const request = this.#index.winner(finished.certificate);
           if (request !== undefined) {
             this.#enqueue('job', request, finished);
@@ -310,15 +339,17 @@ export class Operator {
 
   #enqueue(trigger: Trigger, token: CertificateRequest, job?: FinishedJob): void {
     const start: StartKind = trigger === 'periodic' ? 'timer' : 'message';
+    const messages: Record<Trigger, string | undefined> = {
+      secret: SECRET_CHANGED,
+      job: JOB_FINISHED,
+      retry: this.#parts.definition.messageStarts.has(RETRY_DUE) ? RETRY_DUE : INGRESS_CHANGED,
+      ingress: INGRESS_CHANGED,
+      recheck: INGRESS_CHANGED,
+      periodic: undefined,
+    };
+    const wanted = messages[trigger];
     const message =
-      trigger === 'secret'
-        ? SECRET_CHANGED
-        : trigger === 'job'
-          ? JOB_FINISHED
-          : (trigger === 'ingress' || trigger === 'recheck') &&
-              this.#parts.definition.messageStarts.has(INGRESS_CHANGED)
-            ? INGRESS_CHANGED
-            : undefined;
+      wanted !== undefined && this.#parts.definition.messageStarts.has(wanted) ? wanted : undefined;
     this.#queue.push(async () => {
       // The request is read when the run starts, not when it was queued: by then every Ingress of a list
       // (reported in one go) is indexed, so the claim on a Secret goes to the oldest Ingress whatever order
@@ -344,16 +375,49 @@ export class Operator {
                 ...current,
                 job: job.name,
                 ...(job.launchedBecause !== undefined && { launchedBecause: job.launchedBecause }),
+                previousFailures: job.previousFailures,
+                finishedAt: job.finishedAt,
               },
         key: current.key,
       });
       this.#logResult(trigger, current, result);
-      const launched = result.output.launchIssuanceJob as LaunchResult | undefined;
-      if (result.end !== 'error' && launched?.running === true) {
-        this.#recheck.set(launched.jobName, current.key);
-        if (this.#finishedNames.has(launched.jobName)) this.#recheckAfter(launched.jobName);
-      }
+      this.#afterRun(current.key, result);
     });
+  }
+
+  /**
+   * What a run's end asks of the host: a retry at the time "Record failure" or "Schedule retry" gave; a
+   * check again when the running Job it found or adopted ends; a fresh count of task errors after a good end.
+   */
+  #afterRun(key: string, result: RunResult): void {
+    if (GOOD_ENDS.has(result.end)) this.#services.taskFailures.delete(key);
+    const retry = (result.output.recordFailure ?? result.output.scheduleRetry) as
+      { retryAt?: string } | undefined;
+    if (result.end !== 'error' && retry?.retryAt !== undefined) {
+      this.#scheduleRetry(key, Date.parse(retry.retryAt));
+    }
+    const found = result.output.findIssuanceJob as FoundJob | undefined;
+    const launched = result.output.launchIssuanceJob as LaunchResult | undefined;
+    const running =
+      launched?.running === true ? launched.jobName : found?.running ? found.jobName : undefined;
+    if (result.end !== 'error' && running !== undefined) {
+      this.#recheck.set(running, key);
+      if (this.#finishedNames.has(running)) this.#recheckAfter(running);
+    }
+  }
+
+  /** Sends the certificate's "Retry due" token at `at` (replacing a retry set before). */
+  #scheduleRetry(key: string, at: number): void {
+    const { clock } = this.#parts;
+    const previous = this.#retries.get(key);
+    if (previous !== undefined) clock.clearTimeout(previous);
+    const delay = Math.min(Math.max(at - clock.now(), 0), MAX_TIMER_MS);
+    const timer = clock.setTimeout(() => {
+      this.#retries.delete(key);
+      const request = this.#index.winner(key);
+      if (request !== undefined) this.#enqueue('retry', request);
+    }, delay);
+    this.#retries.set(key, timer);
   }
 
   #logResult(trigger: Trigger, token: CertificateRequest, result: RunResult): void {

@@ -1,11 +1,9 @@
 /**
- * Launch issuance Job: creates the Job (and its solver Service and Ingress) that issues the certificate.
- * The name is deterministic, so launching again for the same need adopts the existing Job, unless that Job
- * already succeeded: then it is stale and replaced.
+ * Launch issuance Job: creates the Job (and its solver Service and Ingress) of the certificate's current
+ * need, which "Find issuance Job" found not to exist. The name is deterministic, so a Job created meanwhile
+ * by another run (another replica, a race) is adopted, not doubled.
  */
-import type { PolicyVerdict } from '../src/certificate/policy.ts';
-import { issuanceJobName, issuanceObjects } from '../src/issuance/job-objects.ts';
-import { REASON_ANNOTATION, REASON_MESSAGE_ANNOTATION } from '../src/kube/job-watch.ts';
+import { jobObjects } from './issuance-job.ts';
 import type { LifecycleTask } from './services.ts';
 
 /** Result of {@link launchIssuanceJob}. */
@@ -26,32 +24,12 @@ export const launchIssuanceJob: LifecycleTask = async ({
   output,
   log,
 }): Promise<LaunchResult> => {
-  const verdict = output.inspectCertificate as PolicyVerdict | undefined;
-  const jobName = issuanceJobName(token, verdict?.fingerprint);
-  const objects = () => {
-    const built = issuanceObjects(token, jobName, services.config);
-    // Why it was launched, for "Record issuance" in the "Job finished" run, which does not inspect.
-    if (verdict?.reason !== undefined) {
-      built.job.metadata!.annotations = {
-        ...built.job.metadata!.annotations,
-        [REASON_ANNOTATION]: verdict.reason,
-        [REASON_MESSAGE_ANNOTATION]: verdict.message ?? '',
-      };
-    }
-    return built;
-  };
-  let { adopted, outcome } = await services.cluster.launchIssuance(objects());
-  if (adopted && outcome?.succeeded === true) {
-    // The Job already succeeded, yet the certificate it wrote was just found missing or bad (Secret deleted,
-    // garbage written over it): its old success must not be reported again. A failed Job is adopted: kept
-    // for LEGO_JOB_TTL, its failure spaces retries out.
-    await services.cluster.replaceIssuance(objects());
-    adopted = false;
-    outcome = undefined;
-  }
+  const objects = jobObjects(token, output, services, 0);
+  const jobName = objects.job.metadata!.name!;
+  const { adopted, outcome } = await services.cluster.launchIssuance(objects);
   log.info(
     { job: `${services.config.namespace}/${jobName}`, hosts: token.hosts, adopted },
-    adopted ? 'issuance Job already running: adopted' : 'issuance Job launched',
+    adopted ? 'issuance Job created meanwhile: adopted' : 'issuance Job launched',
   );
   return { jobName, adopted, running: adopted && outcome === undefined };
 };

@@ -2,6 +2,7 @@
  * What the certificate-lifecycle tasks share: the services the host gives every run, and the token type.
  */
 import type { Config } from '../src/config.ts';
+import type { RetrySettings } from '../src/issuance/attempts.ts';
 import type { CertificateRequest } from '../src/ingress/requests.ts';
 import type { Cluster, ObjectRef } from '../src/kube/cluster.ts';
 import type { Deduplicator } from '../src/process/deduplicator.ts';
@@ -14,15 +15,29 @@ export interface LifecycleServices {
   deduplicator: Deduplicator;
   /** Milliseconds since the epoch; a fake in tests. */
   now(): number;
+  /**
+   * Task errors in a row per certificate key (an API server error, say), for their back-off. Kept in memory:
+   * they cost the API server a read, not the CA an order, so a restart may start them afresh. The host
+   * clears a key when a run of it ends well.
+   */
+  taskFailures: Map<string, number>;
+}
+
+/** The retries' back-off from the settings. */
+export function retrySettings(config: Config): RetrySettings {
+  return { initialIntervalMs: config.retryInitialIntervalMs, maxIntervalMs: config.retryMaxIntervalMs };
 }
 
 /**
  * A lifecycle token: one certificate request; a "Job finished" token also names the finished issuance Job
- * (in `LEGO_NAMESPACE`) whose outcome it records, and why that Job was launched (its annotations).
+ * (in `LEGO_NAMESPACE`) whose outcome it records, why that Job was launched, how many attempts failed in a
+ * row before it, and when it ended (its annotations and condition).
  */
 export type LifecycleToken = CertificateRequest & {
   job?: string;
   launchedBecause?: { reason: string; message: string };
+  previousFailures?: number;
+  finishedAt?: number;
 };
 
 /** A task of the lifecycle process. */

@@ -59,6 +59,8 @@ export interface IssuanceOutcome {
   /** A CamelCase reason, such as `Issued`, `SelfCheckFailed`, `OrderRejected`. */
   reason: string;
   message: string;
+  /** When the CA asked to be asked again (its `Retry-After`, RFC 3339), for a failure it refused for now. */
+  retryAt?: string;
 }
 
 /** Parses a termination message; a message that is not an outcome becomes a failure quoting it. */
@@ -67,7 +69,12 @@ export function parseOutcome(text: string | undefined): IssuanceOutcome | undefi
   try {
     const parsed = JSON.parse(text) as Partial<IssuanceOutcome>;
     if (typeof parsed.succeeded === 'boolean' && typeof parsed.reason === 'string') {
-      return { succeeded: parsed.succeeded, reason: parsed.reason, message: String(parsed.message ?? '') };
+      return {
+        succeeded: parsed.succeeded,
+        reason: parsed.reason,
+        message: String(parsed.message ?? ''),
+        ...(typeof parsed.retryAt === 'string' && { retryAt: parsed.retryAt }),
+      };
     }
   } catch {
     // Not JSON: the container died before writing an outcome; its last log lines are the message.

@@ -3,6 +3,7 @@
  * it with @kubernetes/client-node; unit tests use an in-memory fake.
  */
 import type { TlsSecret } from '../certificate/secret.ts';
+import type { IssuanceJob } from '../issuance/attempts.ts';
 import type { IssuanceObjects } from '../issuance/job-objects.ts';
 import type { IssuanceOutcome } from '../issuance/job-contract.ts';
 
@@ -23,6 +24,14 @@ export interface Launched {
   outcome?: IssuanceOutcome;
 }
 
+/** What recording a finished Job's outcome writes on it (src/issuance/attempts.ts). */
+export interface JobRecord {
+  /** Annotations to add to the Job. */
+  annotations: Record<string, string>;
+  /** The Job's new `ttlSecondsAfterFinished`, when it must be kept longer (until its retry is due). */
+  keepSeconds?: number;
+}
+
 /** Kubernetes as the lifecycle tasks see it. */
 export interface Cluster {
   /**
@@ -30,6 +39,8 @@ export interface Cluster {
    * who manages it and what it was issued with), or undefined when it does not exist.
    */
   readTlsSecret(namespace: string, name: string): Promise<TlsSecret | undefined>;
+  /** The issuance Job of that name in `namespace`, or undefined when there is none. */
+  findIssuanceJob(namespace: string, name: string): Promise<IssuanceJob | undefined>;
   /**
    * Creates the Job, then its solver Service and Ingress owned by it. Idempotent: an existing Job or
    * solver object (409) counts as created, so a relaunch after a restart adopts the running Job; the
@@ -46,6 +57,12 @@ export interface Cluster {
    * deleted meanwhile is a `JobDeleted` failure. Throws for a Job that has not finished.
    */
   readJobOutcome(namespace: string, name: string): Promise<IssuanceOutcome>;
+  /**
+   * Records a finished Job's outcome on it (annotations, a longer TTL) and deletes its solver Service and
+   * Ingress at once, so its route does not outlive it by `LEGO_JOB_TTL`. A Job deleted meanwhile is not an
+   * error.
+   */
+  closeIssuance(namespace: string, name: string, record: JobRecord): Promise<void>;
   /** Records a Kubernetes Event on an object. Never throws: an Event is best effort. */
   recordEvent(about: ObjectRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
 }

@@ -5,6 +5,7 @@
  */
 import { BatchV1Api, type KubeConfig, type V1Job } from '@kubernetes/client-node';
 import type { Observable } from 'rxjs';
+import { readIssuanceJob } from '../issuance/attempts.ts';
 import { JOB_LABEL, MANAGED_BY } from '../issuance/job-objects.ts';
 import type { ListWatchOptions, WatchEvent } from './list-watch.ts';
 import { watchResource } from './resource-watch.ts';
@@ -19,29 +20,36 @@ export const CERTIFICATE_ANNOTATION = 'kube-lego.io/certificate';
 export const REASON_ANNOTATION = 'kube-lego.io/reason';
 export const REASON_MESSAGE_ANNOTATION = 'kube-lego.io/reason-message';
 
-/** A finished issuance Job: its name, uid, the certificate it was for, and why it was launched. */
+/**
+ * A finished issuance Job: its name, uid, the certificate it was for, why it was launched, the failures in
+ * a row before it, when it ended, and whether its outcome was recorded already (by this operator before a
+ * restart, or by another replica).
+ */
 export interface FinishedJob {
   name: string;
   uid: string;
   certificate: string;
   launchedBecause?: { reason: string; message: string };
+  previousFailures: number;
+  finishedAt: number;
+  outcomeRecorded: boolean;
 }
 
 /** The Job as a finished issuance (its Complete or Failed condition True), or undefined. Pure. */
 export function finishedJob(job: V1Job): FinishedJob | undefined {
-  const done = (job.status?.conditions ?? []).some(
-    (condition) =>
-      (condition.type === 'Complete' || condition.type === 'Failed') && condition.status === 'True',
-  );
+  const attempt = readIssuanceJob(job);
   const certificate = job.metadata?.annotations?.[CERTIFICATE_ANNOTATION];
-  if (!done || certificate === undefined) return undefined;
+  if (attempt.finished === undefined || certificate === undefined) return undefined;
   const reason = job.metadata?.annotations?.[REASON_ANNOTATION];
   const message = job.metadata?.annotations?.[REASON_MESSAGE_ANNOTATION] ?? '';
   return {
-    name: job.metadata?.name ?? '',
-    uid: job.metadata?.uid ?? '',
+    name: attempt.name,
+    uid: attempt.uid,
     certificate,
     ...(reason !== undefined && { launchedBecause: { reason, message } }),
+    previousFailures: attempt.previousFailures,
+    finishedAt: attempt.finished.at,
+    outcomeRecorded: attempt.outcomeRecorded !== undefined,
   };
 }
 

@@ -4,15 +4,18 @@ import {
   BatchV1Api,
   CoreV1Api,
   NetworkingV1Api,
+  PatchStrategy,
+  setHeaderOptions,
   type KubeConfig,
   type V1Job,
   type V1OwnerReference,
 } from '@kubernetes/client-node';
 import { tlsSecretOf, type TlsSecret } from '../certificate/secret.ts';
 import type { Logger } from '../log.ts';
+import { readIssuanceJob, type IssuanceJob } from '../issuance/attempts.ts';
 import { parseOutcome, type IssuanceOutcome } from '../issuance/job-contract.ts';
 import type { IssuanceObjects } from '../issuance/job-objects.ts';
-import type { Cluster, Launched, ObjectRef } from './cluster.ts';
+import type { Cluster, JobRecord, Launched, ObjectRef } from './cluster.ts';
 
 /** The HTTP status of a failed API call, if it is one. */
 export function statusOf(error: unknown): number | undefined {
@@ -28,6 +31,15 @@ async function createOrAdopt(create: () => Promise<unknown>): Promise<boolean> {
   } catch (error) {
     if (statusOf(error) === 409) return true;
     throw error;
+  }
+}
+
+/** Runs a delete call; an object already gone (404) is not an error. */
+async function deleteIfThere(remove: () => Promise<unknown>): Promise<void> {
+  try {
+    await remove();
+  } catch (error) {
+    if (statusOf(error) !== 404) throw error;
   }
 }
 
@@ -88,6 +100,31 @@ export class KubernetesCluster implements Cluster {
     }
   }
 
+  async findIssuanceJob(namespace: string, name: string): Promise<IssuanceJob | undefined> {
+    try {
+      return readIssuanceJob(await this.#batch.readNamespacedJob({ namespace, name }));
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async closeIssuance(namespace: string, name: string, record: JobRecord): Promise<void> {
+    const body = {
+      metadata: { annotations: record.annotations },
+      ...(record.keepSeconds !== undefined && { spec: { ttlSecondsAfterFinished: record.keepSeconds } }),
+    };
+    await deleteIfThere(() =>
+      this.#batch.patchNamespacedJob(
+        { namespace, name, body },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
+    );
+    // The solver objects bear the Job's name; the garbage collector would take them only with the Job.
+    await deleteIfThere(() => this.#core.deleteNamespacedService({ namespace, name }));
+    await deleteIfThere(() => this.#networking.deleteNamespacedIngress({ namespace, name }));
+  }
+
   async launchIssuance(objects: IssuanceObjects): Promise<Launched> {
     const { job } = objects;
     const namespace = job.metadata!.namespace!;
@@ -113,11 +150,9 @@ export class KubernetesCluster implements Cluster {
     const { job } = objects;
     const namespace = job.metadata!.namespace!;
     const name = job.metadata!.name!;
-    try {
-      await this.#batch.deleteNamespacedJob({ namespace, name, propagationPolicy: 'Background' });
-    } catch (error) {
-      if (statusOf(error) !== 404) throw error;
-    }
+    await deleteIfThere(() =>
+      this.#batch.deleteNamespacedJob({ namespace, name, propagationPolicy: 'Background' }),
+    );
     // The old Job's solver Service and Ingress bear the new ones' names and go only when the garbage
     // collector gets to them, which on a busy cluster is after the new Job exists: adopting them (409) would
     // leave the new Job without solver objects once they are collected. So each is created once its

@@ -118,7 +118,7 @@ function readmeConfiguration(): { settings: string[]; aliases: string[]; retired
 /**
  * kube-lego's defaults (its README and `paramsLego`), except where src/config.ts documents otherwise:
  * LEGO_URL is ACME v2 staging, LEGO_CHECK_INTERVAL and LEGO_KUBE_API_URL are unset (the diagram's timer
- * and in-cluster config rule), and LEGO_JOB_IMAGE / LEGO_JOB_TTL are this operator's own.
+ * and in-cluster config rule), and LEGO_JOB_IMAGE / LEGO_JOB_TTL / LEGO_RETRY_* are this operator's own.
  */
 const DEFAULTS: Config = {
   email: undefined,
@@ -147,6 +147,8 @@ const DEFAULTS: Config = {
   backoffMultiplier: 2,
   jobImage: 'kube-lego/kube-lego:0.1.0',
   jobTtlSeconds: 3600,
+  retryInitialIntervalMs: 60_000,
+  retryMaxIntervalMs: 86_400_000,
   http01Port: 8080,
   keyType: 'rsa',
   acmeProfile: undefined,
@@ -267,6 +269,8 @@ describe('parseConfig good values', () => {
     [{ LEGO_JOB_IMAGE: 'registry.example/lego:dev' }, { jobImage: 'registry.example/lego:dev' }],
     [{ LEGO_JOB_TTL: '10m' }, { jobTtlSeconds: 600 }],
     [{ LEGO_JOB_TTL: '1s' }, { jobTtlSeconds: 1 }],
+    [{ LEGO_RETRY_INITIAL_INTERVAL: '30s' }, { retryInitialIntervalMs: 30_000 }],
+    [{ LEGO_RETRY_MAX_INTERVAL: '6h' }, { retryMaxIntervalMs: 6 * 3_600_000 }],
     [{ LEGO_KEY_TYPE: 'ECDSA' }, { keyType: 'ecdsa' }],
     [{ LEGO_HTTP01_PORT: '5002' }, { http01Port: 5002 }],
     [{ LEGO_ACME_PROFILE: 'tlsserver' }, { acmeProfile: 'tlsserver' }],
@@ -427,6 +431,15 @@ describe('parseConfig bad values', () => {
     // Deleted as soon as it finishes: its outcome may be gone before it is read, and a failure spaces nothing.
     [{ LEGO_JOB_TTL: '0' }, `LEGO_JOB_TTL="0" is not valid: expected ${goDuration} of at least 1s`],
     [{ LEGO_JOB_TTL: '500ms' }, `LEGO_JOB_TTL="500ms" is not valid: expected ${goDuration} of at least 1s`],
+    // A retry in a tight loop against the CA's rate limits.
+    [
+      { LEGO_RETRY_INITIAL_INTERVAL: '0' },
+      `LEGO_RETRY_INITIAL_INTERVAL="0" is not valid: expected ${goDuration} of at least 1s`,
+    ],
+    [
+      { LEGO_RETRY_MAX_INTERVAL: 'a day' },
+      `LEGO_RETRY_MAX_INTERVAL="a day" is not valid: expected ${goDuration} of at least 1s`,
+    ],
     [
       { LEGO_HTTP01_PORT: '70000' },
       'LEGO_HTTP01_PORT="70000" is not valid: expected a whole number from 1 to 65535',
@@ -485,8 +498,12 @@ describe('parseConfig settings that do not fit together', () => {
   const good: [env: Record<string, string>, expected: Partial<Config>][] = [
     // The renewal window holds exactly two checks.
     [
-      { LEGO_MINIMUM_VALIDITY: '2h', LEGO_CHECK_INTERVAL: '1h' },
-      { minimumValidityMs: 2 * HOUR, checkInterval: { intervalMs: HOUR, repetitions: undefined } },
+      { LEGO_MINIMUM_VALIDITY: '2h', LEGO_CHECK_INTERVAL: '1h', LEGO_RETRY_MAX_INTERVAL: '1h' },
+      {
+        minimumValidityMs: 2 * HOUR,
+        checkInterval: { intervalMs: HOUR, repetitions: undefined },
+        retryMaxIntervalMs: HOUR,
+      },
     ],
     // A 6-day certificate is renewed 72h before it expires: two checks of 36h fit.
     [
@@ -498,10 +515,14 @@ describe('parseConfig settings that do not fit together', () => {
       { LEGO_ACME_PROFILE: 'custom', LEGO_CHECK_INTERVAL: '48h' },
       { acmeProfile: 'custom', checkInterval: { intervalMs: 48 * HOUR, repetitions: undefined } },
     ],
-    // The failed Job's TTL leaves exactly half the window.
+    // The retries' longest wait leaves exactly half the window.
     [
-      { LEGO_ACME_PROFILE: 'shortlived', LEGO_JOB_TTL: '36h' },
-      { acmeProfile: 'shortlived', jobTtlSeconds: 36 * 3600 },
+      { LEGO_ACME_PROFILE: 'shortlived', LEGO_RETRY_MAX_INTERVAL: '36h' },
+      { acmeProfile: 'shortlived', retryMaxIntervalMs: 36 * HOUR },
+    ],
+    [
+      { LEGO_RETRY_INITIAL_INTERVAL: '5s', LEGO_RETRY_MAX_INTERVAL: '5s' },
+      { retryInitialIntervalMs: 5000, retryMaxIntervalMs: 5000 },
     ],
     [
       { LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL: '5m', LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '5m' },
@@ -521,7 +542,7 @@ describe('parseConfig settings that do not fit together', () => {
     ],
     [
       // kube-lego's 8h check with a minimum validity below 16h.
-      { LEGO_MINIMUM_VALIDITY: '10h', LEGO_CHECK_INTERVAL: '8h', LEGO_JOB_TTL: '5m' },
+      { LEGO_MINIMUM_VALIDITY: '10h', LEGO_CHECK_INTERVAL: '8h', LEGO_RETRY_MAX_INTERVAL: '5m' },
       `LEGO_MINIMUM_VALIDITY="10h" does not fit LEGO_CHECK_INTERVAL="8h": certificates are renewed 10h before they expire, ${renewOrRetry} (16h): one to renew, one to retry; raise LEGO_MINIMUM_VALIDITY to 16h or more, or shorten LEGO_CHECK_INTERVAL to 5h or less`,
     ],
     [
@@ -543,17 +564,26 @@ describe('parseConfig settings that do not fit together', () => {
         LEGO_ACME_PROFILE: 'tlsserver',
         LEGO_MINIMUM_VALIDITY: '10h',
         LEGO_CHECK_INTERVAL: '8h',
-        LEGO_JOB_TTL: '5m',
+        LEGO_RETRY_MAX_INTERVAL: '5m',
       },
       `LEGO_MINIMUM_VALIDITY="10h" does not fit LEGO_CHECK_INTERVAL="8h": certificates are renewed 10h before they expire, ${renewOrRetry} (16h): one to renew, one to retry; raise LEGO_MINIMUM_VALIDITY to 16h or more, or shorten LEGO_CHECK_INTERVAL to 5h or less`,
     ],
     [
-      { LEGO_MINIMUM_VALIDITY: '4h', LEGO_CHECK_INTERVAL: '1h', LEGO_JOB_TTL: '3h' },
-      'LEGO_JOB_TTL="3h" does not fit LEGO_MINIMUM_VALIDITY="4h": certificates are renewed 4h before they expire, and a failed issuance is retried only once its Job is deleted, LEGO_JOB_TTL after it failed, which must leave half that time (2h) for the retry; set LEGO_JOB_TTL to 2h or less, or raise LEGO_MINIMUM_VALIDITY to 6h or more',
+      { LEGO_MINIMUM_VALIDITY: '4h', LEGO_CHECK_INTERVAL: '1h', LEGO_RETRY_MAX_INTERVAL: '3h' },
+      'LEGO_RETRY_MAX_INTERVAL="3h" does not fit LEGO_MINIMUM_VALIDITY="4h": certificates are renewed 4h before they expire, and a failed issuance may wait LEGO_RETRY_MAX_INTERVAL before its next attempt, which must leave half that time (2h) for the retries; set LEGO_RETRY_MAX_INTERVAL to 2h or less, or raise LEGO_MINIMUM_VALIDITY to 6h or more',
     ],
     [
-      { LEGO_ACME_PROFILE: 'shortlived', LEGO_JOB_TTL: '48h' },
-      'LEGO_JOB_TTL="48h" does not fit LEGO_ACME_PROFILE="shortlived": its 6-day certificates are renewed 72h before they expire, and a failed issuance is retried only once its Job is deleted, LEGO_JOB_TTL after it failed, which must leave half that time (36h) for the retry; set LEGO_JOB_TTL to 36h or less',
+      { LEGO_ACME_PROFILE: 'shortlived', LEGO_RETRY_MAX_INTERVAL: '48h' },
+      'LEGO_RETRY_MAX_INTERVAL="48h" does not fit LEGO_ACME_PROFILE="shortlived": its 6-day certificates are renewed 72h before they expire, and a failed issuance may wait LEGO_RETRY_MAX_INTERVAL before its next attempt, which must leave half that time (36h) for the retries; set LEGO_RETRY_MAX_INTERVAL to 36h or less',
+    ],
+    [
+      // The default longest wait (24h) does not fit a 10h window.
+      { LEGO_MINIMUM_VALIDITY: '10h', LEGO_CHECK_INTERVAL: '1h', LEGO_RETRY_MAX_INTERVAL: '24h' },
+      'LEGO_RETRY_MAX_INTERVAL="24h" does not fit LEGO_MINIMUM_VALIDITY="10h": certificates are renewed 10h before they expire, and a failed issuance may wait LEGO_RETRY_MAX_INTERVAL before its next attempt, which must leave half that time (5h) for the retries; set LEGO_RETRY_MAX_INTERVAL to 5h or less, or raise LEGO_MINIMUM_VALIDITY to 48h or more',
+    ],
+    [
+      { LEGO_RETRY_INITIAL_INTERVAL: '2h', LEGO_RETRY_MAX_INTERVAL: '1h' },
+      'LEGO_RETRY_INITIAL_INTERVAL="2h" does not fit LEGO_RETRY_MAX_INTERVAL="1h": the first wait before a retry would be longer than the longest; set LEGO_RETRY_INITIAL_INTERVAL to 1h or less, or raise LEGO_RETRY_MAX_INTERVAL to 2h or more',
     ],
     [
       { LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL: '10m' },
@@ -585,9 +615,9 @@ describe('checkSchedule with the diagram timer', () => {
   const everyHour = { intervalMs: HOUR, repetitions: undefined };
   const table: [env: Record<string, string>, timer: number | undefined, message: string | undefined][] = [
     [{}, HOUR, undefined],
-    [{ LEGO_MINIMUM_VALIDITY: '2h' }, HOUR, undefined],
+    [{ LEGO_MINIMUM_VALIDITY: '2h', LEGO_RETRY_MAX_INTERVAL: '1h' }, HOUR, undefined],
     [
-      { LEGO_MINIMUM_VALIDITY: '90m', LEGO_JOB_TTL: '10m' },
+      { LEGO_MINIMUM_VALIDITY: '90m', LEGO_RETRY_MAX_INTERVAL: '10m' },
       HOUR,
       `LEGO_MINIMUM_VALIDITY="1h30m" does not fit the diagram's timer (every 1h): certificates are renewed 1h30m before they expire, ${renewOrRetry} (2h): one to renew, one to retry; raise LEGO_MINIMUM_VALIDITY to 2h or more, or set LEGO_CHECK_INTERVAL to 45m or less`,
     ],
@@ -599,7 +629,11 @@ describe('checkSchedule with the diagram timer', () => {
     // LEGO_CHECK_INTERVAL overrides the timer: the timer's cycle does not matter.
     [{ LEGO_ACME_PROFILE: 'shortlived', LEGO_CHECK_INTERVAL: '1h' }, 48 * HOUR, undefined],
     // No variable and no timer: no periodic check, nothing to fit.
-    [{ LEGO_MINIMUM_VALIDITY: '1m', LEGO_JOB_TTL: '1s' }, undefined, undefined],
+    [
+      { LEGO_MINIMUM_VALIDITY: '1m', LEGO_RETRY_INITIAL_INTERVAL: '1s', LEGO_RETRY_MAX_INTERVAL: '30s' },
+      undefined,
+      undefined,
+    ],
   ];
   for (const [env, timerMs, message] of table) {
     const timer = timerMs === undefined ? undefined : { ...everyHour, intervalMs: timerMs };

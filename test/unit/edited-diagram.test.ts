@@ -21,7 +21,7 @@ describe('edited lifecycle diagram', () => {
       assert.ok(error instanceof DefinitionError);
       assert.match(error.message, /Task_RecordFailure/);
       assert.match(error.message, /"pageOnCall"/);
-      assert.match(error.message, /available: deduplicate, inspectCertificate/);
+      assert.match(error.message, /available: deduplicate, findIssuanceJob, inspectCertificate/);
       return true;
     });
   });

@@ -73,7 +73,7 @@ describe('in-memory cluster under the manifest RBAC', () => {
       cluster.refused[0]!,
       /^jobs\.batch "kube-lego-shop-tls-[0-9a-f]+" is forbidden: User "system:serviceaccount:kube-lego:kube-lego" cannot delete resource "jobs" in API group "batch" in the namespace "kube-lego"$/,
     );
-    assert.match(cluster.events.at(-1)!.message, /Launch issuance Job: .*cannot delete resource "jobs"/);
+    assert.match(cluster.events.at(-1)!.message, /Replace issuance Job: .*cannot delete resource "jobs"/);
   });
 
   it('fails the certificate inspection when the ClusterRole lacks get on secrets', async () => {

@@ -15,9 +15,10 @@
 import type { V1Job, V1Secret } from '@kubernetes/client-node';
 import { Subject } from 'rxjs';
 import { tlsSecretOf, type TlsSecret } from '../../src/certificate/secret.ts';
+import { readIssuanceJob, type IssuanceJob } from '../../src/issuance/attempts.ts';
 import type { IssuanceOutcome } from '../../src/issuance/job-contract.ts';
 import type { IssuanceObjects } from '../../src/issuance/job-objects.ts';
-import type { Cluster, Launched, ObjectRef } from '../../src/kube/cluster.ts';
+import type { Cluster, JobRecord, Launched, ObjectRef } from '../../src/kube/cluster.ts';
 import type { WatchEvent } from '../../src/kube/list-watch.ts';
 import { mergeTlsSecret, type IssuedCertificate } from '../../src/kube/tls-secret-writer.ts';
 import {
@@ -40,6 +41,7 @@ const call = (verb: string, group: string, resource: string): ApiCall => ({ verb
  */
 export const CLUSTER_REQUESTS: { readonly [M in keyof Cluster]: readonly ApiCall[] } = {
   readTlsSecret: [call('get', '', 'secrets')],
+  findIssuanceJob: [call('get', 'batch', 'jobs')],
   launchIssuance: [
     call('create', 'batch', 'jobs'),
     call('get', 'batch', 'jobs'),
@@ -54,6 +56,11 @@ export const CLUSTER_REQUESTS: { readonly [M in keyof Cluster]: readonly ApiCall
     call('create', 'networking.k8s.io', 'ingresses'),
   ],
   readJobOutcome: [call('get', 'batch', 'jobs'), call('list', '', 'pods')],
+  closeIssuance: [
+    call('patch', 'batch', 'jobs'),
+    call('delete', '', 'services'),
+    call('delete', 'networking.k8s.io', 'ingresses'),
+  ],
   recordEvent: [call('create', '', 'events')],
 };
 
@@ -98,6 +105,12 @@ export class FakeCluster implements Cluster {
   readonly events: RecordedEvent[] = [];
   /** How many times a Job was replaced. */
   replacements = 0;
+  /** Names of the Jobs whose solver Service and Ingress were deleted (closeIssuance). */
+  readonly closedSolvers = new Set<string>();
+  /** When each Job finished (the fake clock's time when given, else the wall clock's). */
+  readonly #finishedAt = new Map<string, number>();
+  /** Reads the time for {@link finish}; the test's fake clock when set. */
+  now: () => number = () => Date.now();
   readonly #finished = new Map<string, IssuanceOutcome>();
   /** The Job watch's events, as the API server would send them. */
   readonly jobEvents = new Subject<WatchEvent<V1Job>>();
@@ -146,6 +159,22 @@ export class FakeCluster implements Cluster {
     this.secrets.set(key, mergeTlsSecret(this.secrets.get(key), certificate));
   }
 
+  async findIssuanceJob(namespace: string, name: string): Promise<IssuanceJob | undefined> {
+    this.#authorize('findIssuanceJob', namespace, name);
+    return this.jobs.has(name) ? readIssuanceJob(this.jobObject(name)) : undefined;
+  }
+
+  async closeIssuance(namespace: string, name: string, record: JobRecord): Promise<void> {
+    this.#authorize('closeIssuance', namespace, name);
+    const objects = this.jobs.get(name);
+    if (objects === undefined) return;
+    const { job } = objects;
+    job.metadata!.annotations = { ...job.metadata!.annotations, ...record.annotations };
+    if (record.keepSeconds !== undefined) job.spec!.ttlSecondsAfterFinished = record.keepSeconds;
+    this.closedSolvers.add(name);
+    this.jobEvents.next({ type: 'MODIFIED', object: this.jobObject(name) });
+  }
+
   async launchIssuance(objects: IssuanceObjects): Promise<Launched> {
     const name = objects.job.metadata!.name!;
     this.#authorize('launchIssuance', objects.job.metadata!.namespace!, name);
@@ -168,6 +197,8 @@ export class FakeCluster implements Cluster {
     if (this.jobs.has(name)) this.jobEvents.next({ type: 'DELETED', object: this.jobObject(name) });
     this.jobs.delete(name);
     this.#finished.delete(name);
+    this.#finishedAt.delete(name);
+    this.closedSolvers.delete(name);
     await this.launchIssuance(objects);
   }
 
@@ -193,7 +224,12 @@ export class FakeCluster implements Cluster {
           ? {}
           : {
               conditions: [
-                { type: outcome.succeeded ? 'Complete' : 'Failed', status: 'True', reason: outcome.reason },
+                {
+                  type: outcome.succeeded ? 'Complete' : 'Failed',
+                  status: 'True',
+                  reason: outcome.reason,
+                  lastTransitionTime: new Date(this.#finishedAt.get(name) ?? 0),
+                },
               ],
             },
     };
@@ -202,6 +238,7 @@ export class FakeCluster implements Cluster {
   /** Ends a Job with an outcome; the Job watch sees it (unless `quietly`: it ended while no one watched). */
   finish(name: string, outcome: IssuanceOutcome, quietly = false): void {
     this.#finished.set(name, outcome);
+    this.#finishedAt.set(name, this.now());
     if (!quietly && this.jobs.has(name)) {
       this.jobEvents.next({ type: 'MODIFIED', object: this.jobObject(name) });
     }

@@ -96,13 +96,14 @@ describe('Job finished', () => {
     events.next({ type: 'ADDED', object: ingress('shop', ['shop-tls']) });
     await until(() => cluster.jobs.size === 1);
     await operator.idle();
-    // The Secret is deleted while the Job runs (the Job has written it, or not): the run adopts the Job.
+    // The Secret is deleted while the Job runs (the Job has written it, or not): the run finds it running.
     secretEvents.next({
       type: 'DELETED',
       object: { metadata: { namespace: 'shop', name: 'shop-tls' } },
     });
     await operator.idle();
-    assert.deepEqual(ended(lines, 'launched'), ['ingress shop/shop-tls', 'secret shop/shop-tls']);
+    assert.deepEqual(ended(lines, 'launched'), ['ingress shop/shop-tls']);
+    assert.deepEqual(ended(lines, 'adopted'), ['secret shop/shop-tls']);
     issue([...cluster.jobs.keys()][0]!);
     cluster.secrets.delete('shop/shop-tls'); // deleted after the Job wrote it, before the Job ended
     await until(() => cluster.replacements === 1);

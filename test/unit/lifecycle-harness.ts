@@ -35,7 +35,13 @@ export async function lifecycleHarness(
   const cluster = new FakeCluster({ namespace: config.namespace, ...(rbac !== undefined && { rbac }) });
   const deduplicator = new Deduplicator();
   const clock = { now: Date.now() };
-  const services: LifecycleServices = { config, cluster, deduplicator, now: () => clock.now };
+  const services: LifecycleServices = {
+    config,
+    cluster,
+    deduplicator,
+    now: () => clock.now,
+    taskFailures: new Map(),
+  };
   const definition = await loadDefinition(
     xml ?? (await lifecycleXml()),
     'certificate-lifecycle',
@@ -50,10 +56,18 @@ export async function lifecycleHarness(
   return { runner, cluster, deduplicator, clock, config, definition };
 }
 
-/** Why the fake's Job was launched, from its annotations, as the operator's Job watch passes it on. */
-function launchedBecause(cluster: FakeCluster, job: string) {
-  const because = finishedJob(cluster.jobObject(job))?.launchedBecause;
-  return because === undefined ? {} : { launchedBecause: because };
+/**
+ * What the operator's Job watch passes on to a "Job finished" token about the fake's finished Job: why it
+ * was launched, the failures in a row before it, and when it ended.
+ */
+function finishedFields(cluster: FakeCluster, job: string) {
+  const finished = finishedJob(cluster.jobObject(job));
+  if (finished === undefined) return {};
+  return {
+    ...(finished.launchedBecause !== undefined && { launchedBecause: finished.launchedBecause }),
+    previousFailures: finished.previousFailures,
+    finishedAt: finished.finishedAt,
+  };
 }
 
 /**
@@ -73,7 +87,7 @@ export async function runThrough(
   const second = await runner.run({
     start: 'message',
     message: 'JobFinished',
-    token: { ...request.token, job, ...launchedBecause(cluster, job) },
+    token: { ...request.token, job, ...finishedFields(cluster, job) },
     key: request.key,
   });
   return { ...second, path: [...first.path, ...second.path], output: { ...first.output, ...second.output } };

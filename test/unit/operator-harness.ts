@@ -45,7 +45,8 @@ export async function until(condition: () => boolean, ms = 10_000): Promise<void
 }
 
 /**
- * Builds and starts an operator on the shipped diagram (or `xml`); `lines` collects its JSON log lines,
+ * Builds and starts an operator on the shipped diagram (or `xml`), on a new fake cluster and clock, or on
+ * those of a previous operator (`restartOn`: a restart, the cluster's state kept); `lines` collects its JSON log lines,
  * `events` and `secretEvents` feed its Ingress and Secret watches; the fake cluster's `jobEvents` its Job
  * watch (a Job the test finishes is seen finished).
  */
@@ -53,10 +54,12 @@ export async function operatorHarness(
   env: Record<string, string> = {},
   maxConcurrentRuns = 64,
   xml?: string,
+  restartOn?: { cluster: FakeCluster; clock: FakeClock },
 ) {
   const config = parseConfig(env);
-  const cluster = new FakeCluster({ namespace: config.namespace });
-  const clock = new FakeClock(Date.now());
+  const cluster = restartOn?.cluster ?? new FakeCluster({ namespace: config.namespace });
+  const clock = restartOn?.clock ?? new FakeClock(Date.now());
+  cluster.now = () => clock.now();
   const events = new Subject<WatchEvent<V1Ingress>>();
   const secretEvents = new Subject<WatchEvent<V1Secret>>();
   const lines: Record<string, unknown>[] = [];
