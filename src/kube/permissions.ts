@@ -51,10 +51,13 @@ export function requiredPermissions(config: Config): Permission[] {
     need('get', 'batch', 'jobs', own, "to read an issuance Job's outcome"),
     need('list', 'batch', 'jobs', own, 'to find issuance Jobs that finished'),
     need('watch', 'batch', 'jobs', own, 'to see issuance Jobs finish'),
-    need('delete', 'batch', 'jobs', own, 'to replace a stale issuance Job'),
+    need('delete', 'batch', 'jobs', own, 'to replace a stale or failed issuance Job'),
+    need('patch', 'batch', 'jobs', own, "to record an issuance Job's outcome and back-off on it"),
     need('list', '', 'pods', own, "to read an issuance Job's outcome"),
     need('create', '', 'services', own, 'to create solver Services'),
     need('create', 'networking.k8s.io', 'ingresses', own, 'to create solver Ingresses'),
+    need('delete', '', 'services', own, 'to delete solver Services when their Job ends'),
+    need('delete', 'networking.k8s.io', 'ingresses', own, 'to delete solver Ingresses when their Job ends'),
   ];
 }
 

@@ -332,6 +332,58 @@ describe('KubernetesCluster as the operator under the manifest RBAC', () => {
     });
   });
 
+  it('finds a Job with its attempt record, records its outcome on it and deletes its solver objects at once', async () => {
+    const objects = objectsFor('closed-tls');
+    const name = objects.job.metadata!.name!;
+    objects.job.metadata!.annotations = {
+      ...objects.job.metadata!.annotations,
+      'kube-lego.io/previous-failures': '2',
+    };
+    assert.equal(await kube.findIssuanceJob('kube-lego', name), undefined, 'none yet (404)');
+    await kube.launchIssuance(objects);
+    const running = await audited(() => kube.findIssuanceJob('kube-lego', name));
+    assert.deepEqual(requestKinds(running.requests), declared('findIssuanceJob'));
+    assert.equal(running.result?.finished, undefined);
+    assert.equal(running.result?.previousFailures, 2);
+    await finishPod(
+      await jobPod(name),
+      JSON.stringify({ succeeded: false, reason: 'SelfCheckFailed', message: 'answered 404' }),
+    );
+    const finished = await eventually('the Job finished', async () => {
+      const found = await kube.findIssuanceJob('kube-lego', name);
+      return found?.finished === undefined ? undefined : found;
+    });
+    assert.equal(finished.finished?.succeeded, true, 'the pod succeeded, so the Job completed');
+    const retryAt = new Date(Date.now() + 60_000).toISOString();
+    const close = await audited(() =>
+      kube.closeIssuance('kube-lego', name, {
+        annotations: { 'kube-lego.io/failures': '3', 'kube-lego.io/retry-at': retryAt },
+        keepSeconds: 7200,
+      }),
+    );
+    assert.deepEqual(requestKinds(close.requests), declared('closeIssuance'));
+    assert.deepEqual(
+      close.requests.map((each) => each.code),
+      [200, 200, 200],
+    );
+    const job = await batch.readNamespacedJob({ namespace: 'kube-lego', name });
+    assert.equal(job.spec?.ttlSecondsAfterFinished, 7200);
+    const recorded = await kube.findIssuanceJob('kube-lego', name);
+    assert.equal(recorded?.failures, 3);
+    assert.equal(recorded?.retryAt, Date.parse(retryAt));
+    await eventually(
+      'the solver objects gone',
+      async () => Object.keys(await solverOwners(name)).length === 0,
+    );
+    // Closing again, or a Job deleted meanwhile, is not an error.
+    await batch.deleteNamespacedJob({ namespace: 'kube-lego', name, propagationPolicy: 'Background' });
+    await eventually(
+      'the Job gone',
+      async () => (await kube.findIssuanceJob('kube-lego', name)) === undefined,
+    );
+    await kube.closeIssuance('kube-lego', name, { annotations: { 'kube-lego.io/outcome-recorded': 'X' } });
+  });
+
   it('reports JobDeleted when the Job is gone before its outcome is read', async () => {
     const objects = objectsFor('other-tls');
     const name = objects.job.metadata!.name!;
