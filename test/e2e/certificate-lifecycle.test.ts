@@ -331,24 +331,18 @@ describe('certificate lifecycle, end to end', () => {
     assert.equal(running.status?.completionTime, undefined, 'the Job not complete yet');
     assert.equal(await readSecret(sandbox.kube, 'shop', 'restart-tls'), undefined, 'no Secret yet');
 
-    // The new operator finds the Job of the certificate it wants still running, and adopts it.
+    // The new operator finds the Job of the certificate it wants still running: its run ends "adopted".
     const replacement = await eventually('a new operator pod adopting the running Job', async () => {
       const pods = await core.listNamespacedPod({
         namespace: 'kube-lego',
         labelSelector: 'app.kubernetes.io/name=kube-lego',
       });
-      return pods.items
-        .map((pod) => pod.metadata!.name!)
-        .find(
-          (name) =>
-            name !== old &&
-            sandbox.kubelet
-              .podLogs('kube-lego', name)
-              .split('\n')
-              .some(
-                (line) => line.includes('"adopted":true') && line.includes(`"job":"kube-lego/${jobName}"`),
-              ),
-        );
+      for (const name of pods.items.map((pod) => pod.metadata!.name!)) {
+        if (name === old) continue;
+        const runs = await operatorRuns(sandbox, 'shop/restart-tls', name);
+        if (runs.some((run) => run.end === 'adopted')) return name;
+      }
+      return undefined;
     });
     await networking(sandbox.kube).deleteNamespacedIngress({ namespace: 'default', name: 'restart-hold' });
     await validSecret(sandbox, 'shop', 'restart-tls', hosts);

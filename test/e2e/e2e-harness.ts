@@ -97,13 +97,22 @@ export function jobFinished(job: V1Job): boolean {
 export interface OperatorRun {
   certificate: string;
   /** What started it: an Ingress event, a certificate Secret deleted or changed, or the periodic check. */
-  trigger: 'ingress' | 'secret' | 'job' | 'recheck' | 'periodic';
+  trigger: 'ingress' | 'secret' | 'job' | 'recheck' | 'retry' | 'periodic';
   /** The end event it reached: `valid`, `collapsed`, `issued`, ... */
   end: string;
   /** Epoch milliseconds, from the log line's time less the run's duration. */
   startedAt: number;
   endedAt: number;
 }
+
+const TRIGGERS: readonly OperatorRun['trigger'][] = [
+  'ingress',
+  'secret',
+  'job',
+  'recheck',
+  'retry',
+  'periodic',
+];
 
 /**
  * The runs for `certificate` that the current operator pod(s) logged as ended, oldest first; with `pod`, those
@@ -127,18 +136,11 @@ export async function operatorRuns(
     // The operator's line for a finished run; the runner's own lines (activities, failures) name no trigger.
     const trigger = entry['trigger'];
     if (entry['certificate'] !== certificate || typeof entry['end'] !== 'string') continue;
-    if (
-      trigger !== 'ingress' &&
-      trigger !== 'secret' &&
-      trigger !== 'job' &&
-      trigger !== 'recheck' &&
-      trigger !== 'periodic'
-    )
-      continue;
+    if (!TRIGGERS.includes(trigger as OperatorRun['trigger'])) continue;
     const endedAt = Number(entry['time']);
     runs.push({
       certificate,
-      trigger,
+      trigger: trigger as OperatorRun['trigger'],
       end: entry['end'],
       startedAt: endedAt - Number(entry['durationMs'] ?? 0),
       endedAt,
@@ -162,4 +164,49 @@ export async function operatorReady(sandbox: Sandbox): Promise<boolean> {
       !pod.metadata?.deletionTimestamp &&
       pod.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True'),
   );
+}
+
+/** The JSON lines an operator pod logged. */
+export function logEntries(sandbox: Sandbox, pod: string): Record<string, unknown>[] {
+  const entries: Record<string, unknown>[] = [];
+  for (const line of sandbox.kubelet.podLogs('kube-lego', pod).split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      entries.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // a line cut short by a read while it was written
+    }
+  }
+  return entries;
+}
+
+/** The names of the operator pods that are not being deleted. */
+export async function operatorPods(sandbox: Sandbox): Promise<string[]> {
+  const pods = await sandbox.kube
+    .makeApiClient(CoreV1Api)
+    .listNamespacedPod({ namespace: 'kube-lego', labelSelector: 'app.kubernetes.io/name=kube-lego' });
+  return pods.items.filter((pod) => !pod.metadata?.deletionTimestamp).map((pod) => pod.metadata!.name!);
+}
+
+/**
+ * Restarts the operator as `kubectl delete pod` does: deletes its one pod, waits for that pod to be gone
+ * and the Deployment's new pod to be ready, and returns the new pod's name.
+ */
+export async function restartOperator(sandbox: Sandbox): Promise<string> {
+  const core = sandbox.kube.makeApiClient(CoreV1Api);
+  const [old, ...more] = await operatorPods(sandbox);
+  if (old === undefined || more.length > 0)
+    throw new Error(`expected one operator pod, found ${more.length + (old ? 1 : 0)}`);
+  await core.deleteNamespacedPod({ namespace: 'kube-lego', name: old });
+  return eventually('the old operator pod gone and a new one ready', async () => {
+    const pods = await core.listNamespacedPod({
+      namespace: 'kube-lego',
+      labelSelector: 'app.kubernetes.io/name=kube-lego',
+    });
+    if (pods.items.some((item) => item.metadata?.name === old)) return undefined;
+    const ready = pods.items.find((item) =>
+      item.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True'),
+    );
+    return ready?.metadata?.name;
+  });
 }

@@ -29,9 +29,11 @@ import {
   ingressManifest,
   jobFinished,
   jobsOf,
+  logEntries,
   networking,
   operatorRuns,
   operatorReady,
+  restartOperator,
   validSecret,
   watchJobs,
 } from './e2e-harness.ts';
@@ -46,28 +48,6 @@ function sansOf(secret: V1Secret): string[] {
     .split(', ')
     .map((name) => name.replace(/^DNS:/, ''))
     .sort();
-}
-
-/** The JSON lines an operator pod logged. */
-function logEntries(sandbox: Sandbox, pod: string): Record<string, unknown>[] {
-  const entries: Record<string, unknown>[] = [];
-  for (const line of sandbox.kubelet.podLogs('kube-lego', pod).split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      entries.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      // a line cut short by a read while it was written
-    }
-  }
-  return entries;
-}
-
-/** The names of the operator pods that are not being deleted. */
-async function operatorPods(sandbox: Sandbox): Promise<string[]> {
-  const pods = await sandbox.kube
-    .makeApiClient(CoreV1Api)
-    .listNamespacedPod({ namespace: 'kube-lego', labelSelector: 'app.kubernetes.io/name=kube-lego' });
-  return pods.items.filter((pod) => !pod.metadata?.deletionTimestamp).map((pod) => pod.metadata!.name!);
 }
 
 /** The issuance Jobs of `certificate` the watch saw and the API lists now (a Job may be too new for the watch). */
@@ -308,22 +288,7 @@ describe('reissue triggers, end to end', () => {
     const configMap = await core.readNamespacedConfigMap({ namespace: 'kube-lego', name: 'kube-lego' });
     configMap.data = { ...configMap.data, LEGO_URL: other.directoryUrl, LEGO_CA_BUNDLE: other.caCertPem };
     await core.replaceNamespacedConfigMap({ namespace: 'kube-lego', name: 'kube-lego', body: configMap });
-    const [old, ...more] = await operatorPods(sandbox);
-    assert.ok(old !== undefined && more.length === 0, 'one operator pod');
-    await core.deleteNamespacedPod({ namespace: 'kube-lego', name: old });
-    const pod = await eventually('the old operator pod gone and a new one ready', async () => {
-      const pods = await core.listNamespacedPod({
-        namespace: 'kube-lego',
-        labelSelector: 'app.kubernetes.io/name=kube-lego',
-      });
-      if (pods.items.some((item) => item.metadata?.name === old)) return undefined;
-      const ready = pods.items.find((item) =>
-        item.status?.conditions?.some(
-          (condition) => condition.type === 'Ready' && condition.status === 'True',
-        ),
-      );
-      return ready?.metadata?.name;
-    });
+    const pod = await restartOperator(sandbox);
 
     const readyAt = Date.now();
     const reissued = new Map<string, V1Secret>();

@@ -1,0 +1,144 @@
+/**
+ * A failed issuance is retried by its back-off, end to end on the local cluster, with the periodic check an
+ * hour away: the host first resolves to an address where nothing answers, so the Job's self-check fails and
+ * the Job fails; the operator records the failure on the Job (failures 1, the retry time) and is restarted
+ * before the retry is due; the new operator finds the back-off (no Job at start, the failure not recorded
+ * again), and retries when it runs out; the host now answers and the certificate is issued.
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { BatchV1Api, CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
+import { createNamespace, eventually } from '../support/cluster-testing.ts';
+import { claimAddress, type ClaimedAddress } from '../support/loopback.ts';
+import {
+  installKubeLego,
+  installObjects,
+  operatorLogs,
+  sandboxSettings,
+  startSandbox,
+  type Sandbox,
+} from '../support/sandbox.ts';
+import {
+  ingressManifest,
+  jobFinished,
+  jobsOf,
+  networking,
+  operatorReady,
+  operatorRuns,
+  restartOperator,
+  validSecret,
+  watchJobs,
+} from './e2e-harness.ts';
+
+/** The back-off's first wait: long enough for a restart to fall inside it. */
+const RETRY_AFTER_MS = 20_000;
+
+describe('retry of a failed issuance, end to end', () => {
+  let sandbox: Sandbox;
+  let jobs: Awaited<ReturnType<typeof watchJobs>>;
+  let nowhere: ClaimedAddress;
+  let failed = false;
+  const printLogs = async (): Promise<void> => {
+    if (sandbox) process.stderr.write(`${await operatorLogs(sandbox).catch(String)}\n${sandbox.logs()}\n`);
+  };
+
+  before(async () => {
+    try {
+      // An address of our own where nothing listens: connections to it are refused at once.
+      nowhere = await claimAddress();
+      sandbox = await startSandbox();
+      await installKubeLego(
+        sandbox,
+        await installObjects({
+          ...sandboxSettings(sandbox),
+          LEGO_CHECK_INTERVAL: '1h',
+          LEGO_RETRY_INITIAL_INTERVAL: `${RETRY_AFTER_MS / 1000}s`,
+          LEGO_RETRY_MAX_INTERVAL: '10m',
+          LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '2s',
+        }),
+      );
+      await eventually('the operator pod ready', () => operatorReady(sandbox));
+      await createNamespace(sandbox.kube, 'shop');
+      jobs = await watchJobs(sandbox.kube);
+    } catch (error) {
+      await printLogs();
+      throw error;
+    }
+  });
+
+  afterEach((context) => {
+    // TestContext.passed (Node 21+) is missing from @types/node's typing of the hook's context.
+    if ((context as { passed?: boolean }).passed === false) failed = true;
+  });
+
+  after(async () => {
+    if (failed) await printLogs();
+    jobs?.stop();
+    await sandbox?.stop();
+    await nowhere?.release();
+  });
+
+  it('retries when the back-off runs out, not at a restart, and issues', async () => {
+    const host = 'flaky.shop.test';
+    await sandbox.pebble.addARecord(host, nowhere.address);
+    await networking(sandbox.kube).createNamespacedIngress({
+      namespace: 'shop',
+      body: ingressManifest('flaky', [{ secretName: 'flaky-tls', hosts: [host] }]),
+    });
+    const batch = sandbox.kube.makeApiClient(BatchV1Api);
+    const first = await eventually(
+      'the first Job failed and its failure recorded on it',
+      async () => {
+        const [job] = jobsOf(jobs, 'shop/flaky-tls');
+        if (job === undefined || !jobFinished(job)) return undefined;
+        const current = await batch.readNamespacedJob({ namespace: 'kube-lego', name: job.metadata!.name! });
+        return current.metadata?.annotations?.['kube-lego.io/retry-at'] === undefined ? undefined : current;
+      },
+      60_000,
+    );
+    const annotations = first.metadata!.annotations!;
+    assert.equal(annotations['kube-lego.io/failures'], '1');
+    assert.equal(annotations['kube-lego.io/outcome-recorded'], 'SelfCheckFailed');
+    const retryAt = Date.parse(annotations['kube-lego.io/retry-at']!);
+    const events = await sandbox.kube.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: 'shop' });
+    const warning = events.items.find((event: CoreV1Event) => event.reason === 'SelfCheckFailed');
+    assert.match(
+      warning?.message ?? '',
+      new RegExp(`next attempt at ${annotations['kube-lego.io/retry-at']}`),
+    );
+
+    // The host answers from now on; the operator restarts before the retry is due.
+    await sandbox.pebble.addARecord(host, sandbox.pebble.challengeAddress);
+    const pod = await restartOperator(sandbox);
+    const restartedAt = Date.now();
+    assert.ok(restartedAt < retryAt, `restarted ${retryAt - restartedAt} ms before the retry is due`);
+    const secret = await validSecret(sandbox, 'shop', 'flaky-tls', [host]);
+    const attempts = jobsOf(jobs, 'shop/flaky-tls');
+    assert.equal(attempts.length, 2, 'one retry: a second Job under the same name');
+    const retry = attempts.find((job) => job.metadata?.uid !== first.metadata?.uid)!;
+    const retriedAt = new Date(retry.metadata!.creationTimestamp!).getTime();
+    process.stderr.write(
+      `restart ${retryAt - restartedAt} ms before the retry time; retry Job created ${retriedAt - retryAt} ms after it\n`,
+    );
+    // creationTimestamp has whole seconds.
+    assert.ok(retriedAt >= retryAt - 1000, 'not retried before its back-off ran out, restart or not');
+    assert.equal(retry.metadata?.annotations?.['kube-lego.io/previous-failures'], '1');
+    assert.ok(secret.data?.['tls.crt']);
+
+    const runs = await eventually('the new operator recorded the retry issued', async () => {
+      const logged = await operatorRuns(sandbox, 'shop/flaky-tls', pod);
+      return logged.some((run) => run.end === 'issued') ? logged : undefined;
+    });
+    const described = runs.map((run) => `${run.trigger}:${run.end}`).join(', ');
+    assert.equal(
+      runs[0]?.end,
+      'backing off',
+      `the new operator's first look finds the back-off: ${described}`,
+    );
+    assert.ok(
+      runs.some((run) => run.trigger === 'retry' && run.end === 'launched'),
+      `the retry launched when due: ${described}`,
+    );
+    assert.ok(!runs.some((run) => run.end === 'failed'), `the failure not recorded again: ${described}`);
+  });
+});

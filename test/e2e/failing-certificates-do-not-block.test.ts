@@ -1,0 +1,125 @@
+/**
+ * Certificates that keep failing do not hold up the others, end to end on the local cluster: 70 Ingresses
+ * whose hosts resolve to an address where nothing answers have their Jobs running, each in its self-check
+ * retry loop; then a new, good Ingress is created, and its certificate is issued while all 70 still run.
+ * No run waits for a Job, so no run slot is held by the 70. The time it took is printed (the figure in the
+ * README comes from here).
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { createNamespace, eventually } from '../support/cluster-testing.ts';
+import { claimAddress, type ClaimedAddress } from '../support/loopback.ts';
+import {
+  installKubeLego,
+  installObjects,
+  operatorLogs,
+  sandboxSettings,
+  startSandbox,
+  type Sandbox,
+} from '../support/sandbox.ts';
+import {
+  ingressManifest,
+  jobFinished,
+  networking,
+  operatorReady,
+  validSecret,
+  watchJobs,
+} from './e2e-harness.ts';
+
+/** How many certificates keep failing. */
+const FAILING = 70;
+
+describe('failing certificates do not block the others, end to end', () => {
+  let sandbox: Sandbox;
+  let jobs: Awaited<ReturnType<typeof watchJobs>>;
+  let nowhere: ClaimedAddress;
+  let failed = false;
+  const printLogs = async (): Promise<void> => {
+    if (sandbox) process.stderr.write(`${await operatorLogs(sandbox).catch(String)}\n${sandbox.logs()}\n`);
+  };
+
+  before(async () => {
+    try {
+      nowhere = await claimAddress();
+      sandbox = await startSandbox();
+      // The self-checks retry for 10 minutes: the failing Jobs run for the whole test.
+      await installKubeLego(
+        sandbox,
+        await installObjects({
+          ...sandboxSettings(sandbox),
+          LEGO_CHECK_INTERVAL: '1h',
+          LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL: '1s',
+          LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '10m',
+          LEGO_LOG_LEVEL: 'info',
+        }),
+      );
+      await eventually('the operator pod ready', () => operatorReady(sandbox));
+      await createNamespace(sandbox.kube, 'shop');
+      jobs = await watchJobs(sandbox.kube);
+    } catch (error) {
+      await printLogs();
+      throw error;
+    }
+  });
+
+  afterEach((context) => {
+    // TestContext.passed (Node 21+) is missing from @types/node's typing of the hook's context.
+    if ((context as { passed?: boolean }).passed === false) failed = true;
+  });
+
+  after(async () => {
+    if (failed) await printLogs();
+    jobs?.stop();
+    await sandbox?.stop();
+    await nowhere?.release();
+  });
+
+  it(`issues a new good certificate while ${FAILING} others keep failing their self-checks`, async () => {
+    const api = networking(sandbox.kube);
+    const core = sandbox.kube.makeApiClient(CoreV1Api);
+    for (let index = 0; index < FAILING; index += 1) {
+      const host = `down-${index}.shop.test`;
+      await sandbox.pebble.addARecord(host, nowhere.address);
+      await api.createNamespacedIngress({
+        namespace: 'shop',
+        body: ingressManifest(`down-${index}`, [{ secretName: `down-${index}-tls`, hosts: [host] }]),
+      });
+    }
+    // Every failing Job's pod started and is retrying its self-check (it logs each retry).
+    await eventually(
+      `${FAILING} Jobs retrying their self-checks`,
+      async () => {
+        const running = [...jobs.jobs.values()].filter((job) => (job.status?.active ?? 0) > 0);
+        if (running.length < FAILING) return false;
+        const pods = await core.listNamespacedPod({
+          namespace: 'kube-lego',
+          labelSelector: 'kube-lego.io/issuance',
+        });
+        const retrying = pods.items.filter((pod) =>
+          sandbox.kubelet.podLogs('kube-lego', pod.metadata!.name!).includes('self-check not yet answered'),
+        );
+        return retrying.length >= FAILING;
+      },
+      240_000,
+    );
+
+    const createdAt = Date.now();
+    const hosts = ['good.shop.test'];
+    await api.createNamespacedIngress({
+      namespace: 'shop',
+      body: ingressManifest('good', [{ secretName: 'good-tls', hosts }]),
+    });
+    await validSecret(sandbox, 'shop', 'good-tls', hosts);
+    const tookMs = Date.now() - createdAt;
+    process.stderr.write(
+      `good certificate valid ${tookMs} ms after its Ingress, beside ${FAILING} failing Jobs\n`,
+    );
+
+    const failing = [...jobs.jobs.values()].filter((job) =>
+      job.metadata?.annotations?.['kube-lego.io/certificate']?.startsWith('shop/down-'),
+    );
+    assert.equal(failing.length, FAILING, 'one Job per failing certificate, none doubled');
+    assert.equal(failing.filter(jobFinished).length, 0, `all ${FAILING} still running`);
+  });
+});
