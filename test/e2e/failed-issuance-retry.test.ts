@@ -100,10 +100,13 @@ describe('retry of a failed issuance, end to end', () => {
     assert.equal(annotations['kube-lego.io/failures'], '1');
     assert.equal(annotations['kube-lego.io/outcome-recorded'], 'SelfCheckFailed');
     const retryAt = Date.parse(annotations['kube-lego.io/retry-at']!);
-    const events = await sandbox.kube.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: 'shop' });
-    const warning = events.items.find((event: CoreV1Event) => event.reason === 'SelfCheckFailed');
+    // The Warning Event names the next attempt (recorded just after the Job's annotations).
+    const warning = await eventually('the Warning Event on the Ingress', async () => {
+      const events = await sandbox.kube.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: 'shop' });
+      return events.items.find((event: CoreV1Event) => event.reason === 'SelfCheckFailed');
+    });
     assert.match(
-      warning?.message ?? '',
+      warning.message ?? '',
       new RegExp(`next attempt at ${annotations['kube-lego.io/retry-at']}`),
     );
 

@@ -65,7 +65,7 @@ export interface Pebble {
   readonly httpPort: number;
   /** PEM of the root that issued certificates chain to (management /roots/0). */
   issuingRootPem(): Promise<string>;
-  /** Makes the DNS server answer A queries for `host` with `ip`, an address in 127.0.0.0/8. */
+  /** Makes the DNS server answer A queries for `host` with `ip` alone, an address in 127.0.0.0/8. */
   addARecord(host: string, ip: string): Promise<void>;
   /** Everything Pebble and challtestsrv have logged so far. */
   logs(): string;
@@ -242,6 +242,8 @@ export async function startPebble(options: PebbleOptions = {}): Promise<Pebble> 
       async addARecord(host, ip) {
         if (!isIPv4(ip) || !ip.startsWith('127.'))
           throw new Error(`${ip} is outside 127.0.0.0/8: tests only use loopback`);
+        // challtestsrv adds to the addresses it has for the host: clear them first, so `ip` is the only one.
+        await fetchOk(`${challtestsrvUrl}/clear-a`, { body: { host } });
         await fetchOk(`${challtestsrvUrl}/add-a`, { body: { host, addresses: [ip] } });
       },
       logs,
