@@ -17,7 +17,10 @@
  * - a request that got no answer at all (connection refused, TLS verification failed, timeout) is
  *   remembered for {@link explainFailures}: acme-client 5.4 retries such a request and then throws
  *   `TypeError: Cannot read properties of undefined (reading 'config')` (its interceptor reads the missing
- *   response), which says nothing; the remembered error replaces it.
+ *   response), which says nothing; the remembered error replaces it;
+ * - an error answer's `Retry-After` (a `rateLimited` 429, a 503) becomes the `retryAt` of the error
+ *   {@link explainFailures} throws, for the operator's back-off; acme-client's own repeats of the request
+ *   wait at most {@link MAX_IN_JOB_RETRY_AFTER_SECONDS} each.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent } from 'node:https';
@@ -38,9 +41,13 @@ export interface CaTrust {
 
 const RETRY_AFTER = Symbol('kube-lego.retryAfterMs');
 
-/** The request that last failed without an answer, per call wrapped in {@link explainFailures}. */
+/**
+ * Per call wrapped in {@link explainFailures}: the request that last failed without an answer, and when
+ * the CA last asked, in an error answer's `Retry-After`, to be asked again (epoch ms).
+ */
 interface FailureContext {
   failure?: { method: string; url: string; message: string };
+  caRetryAt?: number;
 }
 const failures = new AsyncLocalStorage<FailureContext>();
 
@@ -51,13 +58,32 @@ const httpAdapter: AxiosAdapter = (
   }
 ).getAdapter('http');
 
-/** The http adapter, remembering a failure without an answer for {@link explainFailures}. */
+/**
+ * The longest `Retry-After` of an error answer that acme-client gets to see. acme-client repeats a request
+ * answered 429 or 5xx up to five times, each after the answer's `Retry-After`: a rate limit's hour would
+ * hold the Job for hours, past its deadline. A longer delay is hidden from it (it then waits its own few
+ * seconds), and honoured by the operator's back-off instead, through the error's `retryAt`.
+ */
+const MAX_IN_JOB_RETRY_AFTER_SECONDS = 10;
+
+/**
+ * The http adapter, remembering for {@link explainFailures} a failure without an answer, and the time an
+ * error answer asked to be asked again at.
+ */
 async function rememberingAdapter(config: InternalAxiosRequestConfig): Promise<AxiosResponse> {
   try {
     return await httpAdapter(config);
   } catch (error) {
     const context = failures.getStore();
-    if (context && (error as { response?: unknown }).response === undefined) {
+    const response = (error as { response?: AxiosResponse }).response;
+    const delay = parseRetryAfter(response?.headers['retry-after']);
+    if (response !== undefined && delay !== undefined) {
+      if (context) context.caRetryAt = Date.now() + delay;
+      if (delay > MAX_IN_JOB_RETRY_AFTER_SECONDS * 1000) {
+        response.headers['retry-after'] = String(MAX_IN_JOB_RETRY_AFTER_SECONDS);
+      }
+    }
+    if (context && response === undefined) {
       const code = (error as { code?: unknown }).code;
       const message = error instanceof Error ? error.message : String(error);
       context.failure = {
@@ -72,18 +98,25 @@ async function rememberingAdapter(config: InternalAxiosRequestConfig): Promise<A
 
 /**
  * Runs `call` (calls of an acme-client Client) and, when it fails with acme-client's meaningless TypeError
- * after a request that got no answer, throws an Error saying which request failed and how instead.
+ * after a request that got no answer, throws an Error saying which request failed and how instead. When an
+ * error answer of the CA asked for a delay (`Retry-After`, as with `rateLimited`), the error thrown carries
+ * the time as `retryAt` (epoch ms, not enumerable), for the operator's back-off (see `retryAtOf` in
+ * src/process/runner.ts).
  */
 export async function explainFailures<T>(call: () => Promise<T>): Promise<T> {
   const context: FailureContext = {};
   try {
     return await failures.run(context, call);
   } catch (error) {
-    const { failure } = context;
-    if (failure && error instanceof TypeError) {
-      throw new Error(`${failure.method} ${failure.url} got no answer: ${failure.message}`, { cause: error });
+    const { failure, caRetryAt } = context;
+    const thrown =
+      failure && error instanceof TypeError
+        ? new Error(`${failure.method} ${failure.url} got no answer: ${failure.message}`, { cause: error })
+        : error;
+    if (caRetryAt !== undefined && typeof thrown === 'object' && thrown !== null) {
+      Object.defineProperty(thrown, 'retryAt', { value: caRetryAt, enumerable: false, configurable: true });
     }
-    throw error;
+    throw thrown;
   }
 }
 

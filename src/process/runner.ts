@@ -75,6 +75,22 @@ export interface RecordedError {
   /** The implementation that failed, e.g. `selfCheck`. */
   implementation: string;
   message: string;
+  /** When the failure said to try again (epoch ms): a CA's `Retry-After` ({@link retryAtOf}). */
+  retryAt?: number;
+}
+
+/**
+ * When the failure `error` (or an error it wraps, through `cause`) says to try again: its `retryAt` (epoch
+ * ms), as a CA's `Retry-After` gives it; undefined when none says.
+ */
+export function retryAtOf(error: unknown): number | undefined {
+  for (let current = error, depth = 0; current !== undefined && depth < 10; depth += 1) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    const retryAt = (current as { retryAt?: unknown }).retryAt;
+    if (typeof retryAt === 'number') return retryAt;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 /** Result fields whose names suggest key material; never logged. */
@@ -280,11 +296,13 @@ export class ProcessRunner<Services, Token> {
                 callback(null, value);
               },
               (failure: Error) => {
+                const retryAt = retryAtOf(failure);
                 const recorded: RecordedError = {
                   activityId: activityInfo.id,
                   activityName: activityInfo.name,
                   implementation: name,
                   message: failure.message,
+                  ...(retryAt !== undefined && { retryAt }),
                 };
                 output.error = recorded;
                 environment.output.error = recorded;

@@ -14,7 +14,13 @@ export function failureOutcome(error: RecordedError | undefined): IssuanceOutcom
   if (error === undefined)
     return { succeeded: false, reason: 'IssuanceFailed', message: 'failed for an unknown reason' };
   const step = error.implementation.charAt(0).toUpperCase() + error.implementation.slice(1);
-  return { succeeded: false, reason: `${step}Failed`, message: `${error.activityName}: ${error.message}` };
+  return {
+    succeeded: false,
+    reason: `${step}Failed`,
+    message: `${error.activityName}: ${error.message}`,
+    // The CA's own time to ask again (its Retry-After), which the operator's back-off honours.
+    ...(error.retryAt !== undefined && { retryAt: new Date(error.retryAt).toISOString() }),
+  };
 }
 
 /** The `reportIssuance` implementation. */

@@ -19,6 +19,7 @@ import {
   setRequestRetries,
   trustDirectory,
 } from '../../src/acme/transport.ts';
+import { retryAtOf } from '../../src/process/runner.ts';
 import { claimAddress } from '../support/loopback.ts';
 import { createCertificateAuthority, issueServerCertificate } from '../support/tls.ts';
 
@@ -175,4 +176,36 @@ test('a CA that cannot be reached is an error naming the request, not acme-clien
     );
     return true;
   });
+});
+
+test("a CA's Retry-After on an error (rateLimited) comes out as the error's retryAt, through the wrapping errors", async (t) => {
+  const ca = await createCertificateAuthority('kube-lego test rate-limiting CA');
+  const cert = await issueServerCertificate(ca, { ipAddresses: ['127.0.0.1'] });
+  let requests = 0;
+  const server = createServer({ cert: cert.certPem, key: cert.keyPem }, (_req, res) => {
+    requests += 1;
+    res.statusCode = 429;
+    res.setHeader('content-type', 'application/problem+json');
+    res.setHeader('retry-after', '3600');
+    res.end(
+      JSON.stringify({ type: 'urn:ietf:params:acme:error:rateLimited', detail: 'too many new orders' }),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const directoryUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}/dir`;
+  const before = Date.now();
+  const error: unknown = await ensureAccount(new MemoryAccountStore(), {
+    directoryUrl,
+    caPem: ca.certPem,
+  }).then(
+    () => assert.fail('the account was registered'),
+    (failure: unknown) => failure,
+  );
+  const retryAt = retryAtOf(error);
+  assert.ok(retryAt !== undefined, `no retryAt on ${String(error)}`);
+  assert.ok(retryAt >= before + 3_600_000 && retryAt <= Date.now() + 3_600_000, `retryAt ${retryAt}`);
+  assert.equal(JSON.stringify(Object.keys(error as object)).includes('retryAt'), false, 'not enumerable');
+  assert.equal(requests, 1, 'acme-client repeats nothing (retries set to 0 in this file)');
+  assert.equal(retryAtOf(new Error('no delay asked')), undefined);
 });

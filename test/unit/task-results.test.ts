@@ -56,3 +56,20 @@ it('records an operator-side failure from the error, else from the Job outcome',
     },
   );
 });
+
+it("carries the CA's time to ask again from the failed step to the Job's outcome, and on to the back-off", () => {
+  const retryAt = Date.UTC(2026, 11, 3, 14);
+  const outcome = failureOutcome({
+    activityId: 'Task_CreateOrder',
+    activityName: 'Create order',
+    implementation: 'createOrder',
+    message: 'rateLimited: too many new orders',
+    retryAt,
+  });
+  assert.equal(outcome.retryAt, '2026-12-03T14:00:00.000Z');
+  assert.deepEqual(describeFailure({ readJobOutcome: outcome }), {
+    reason: 'CreateOrderFailed',
+    message: 'Create order: rateLimited: too many new orders',
+    caRetryAt: retryAt,
+  });
+});
