@@ -75,6 +75,10 @@ export interface Config {
   selfCheckDns: string[] | undefined;
   /** PEM of extra CAs to trust for the ACME directory's HTTPS (`LEGO_CA_BUNDLE`), for private ACME CAs. */
   caBundle: string | undefined;
+  /** Whether replicas elect a leader through a Lease (`LEGO_LEADER_ELECTION`); off for a lone process. */
+  leaderElection: boolean;
+  /** This replica's pod name (`LEGO_POD_NAME`, from the downward API), in its leader election identity. */
+  podName: string | undefined;
 }
 
 /** A setting that cannot be used: names the variable, the value and what is expected. */
@@ -484,6 +488,8 @@ export function parseConfig(env: Env, version = '0.1.0'): Config {
     selfCheckPort: integer(env, 'LEGO_SELF_CHECK_PORT', 80, 1, 65535),
     selfCheckDns: dnsServers(env),
     caBundle: caBundle(env),
+    leaderElection: oneOf(env, 'LEGO_LEADER_ELECTION', 'true', ['true', 'false'] as const) === 'true',
+    podName: read(env, 'LEGO_POD_NAME'),
   };
   checkBackoff(config, initialVariable);
   checkSchedule(config, undefined);

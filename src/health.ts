@@ -4,7 +4,8 @@
  *   event loop, so a blocked or dead loop fails the probe by its timeout. It does not follow the watches: an
  *   API server outage must not get the pod restarted, since a new pod would meet the same outage.
  * - `/readyz` (readiness) answers 503, naming them, while watches are not connected (before their first
- *   list, and while they reconnect after a failure), else 200.
+ *   list, and while they reconnect after a failure), else 200; a standby replica (another holds the leader
+ *   Lease) has no watches and answers `200 standby`: it is ready to take over.
  */
 import { createServer, type Server } from 'node:http';
 
@@ -12,6 +13,8 @@ import { createServer, type Server } from 'node:http';
 export interface HealthState {
   /** Names of the watches that are not connected now; empty when all are. */
   disconnectedWatches(): string[];
+  /** Whether this replica waits for the leader Lease (no watches to report); default false. */
+  standby?(): boolean;
 }
 
 /** The connection state of the operator's watches, as their `onConnected` callbacks report it. */
@@ -25,6 +28,11 @@ export class WatchStates implements HealthState {
   track(name: string): (connected: boolean) => void {
     this.#connected.set(name, false);
     return (connected) => this.#connected.set(name, connected);
+  }
+
+  /** Forgets every watch (they stopped: this replica no longer leads). */
+  clear(): void {
+    this.#connected.clear();
   }
 
   /** Names of the tracked watches that are not connected now. */
@@ -42,6 +50,7 @@ export async function startHealthServer(port: number, host: string, state: Healt
     };
     if (request.url === '/healthz') answer(200, 'ok');
     else if (request.url === '/readyz') {
+      if (state.standby?.() === true) return answer(200, 'standby');
       const disconnected = state.disconnectedWatches();
       if (disconnected.length === 0) answer(200, 'ok');
       else answer(503, `not connected: ${disconnected.map((name) => `${name} watch`).join(', ')}`);

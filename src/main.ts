@@ -1,8 +1,11 @@
 /**
  * The operator's entry point (`npm start`): read the settings, load and check the diagram, connect to
- * the API server, watch Ingresses and run the lifecycle process until SIGTERM.
+ * the API server, and, while this replica holds the leader Lease (or always, without leader election),
+ * watch Ingresses and run the lifecycle process, until SIGTERM.
  */
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, checkSchedule, parseConfig } from './config.ts';
 import { createLogger } from './log.ts';
@@ -18,6 +21,8 @@ import { watchIngresses } from './kube/ingress-watch.ts';
 import { watchManagedSecrets } from './kube/secret-watch.ts';
 import { watchIssuanceJobs } from './kube/job-watch.ts';
 import { WatchStates, startHealthServer } from './health.ts';
+import { kubernetesLeaseStore } from './leader/kubernetes-lease-store.ts';
+import { DEFAULT_ELECTION, LeaderElector } from './leader/leader-election.ts';
 import { DefinitionError, loadDefinition } from './process/definition.ts';
 import { systemClock } from './process/schedule.ts';
 import { JOB_FINISHED, Operator, SECRET_CHANGED } from './operator.ts';
@@ -52,56 +57,87 @@ async function main(): Promise<void> {
     );
   }
   const watches = new WatchStates();
-  const operator = new Operator({
-    config,
-    log,
-    cluster: new KubernetesCluster(kube, log),
-    definition,
-    clock: systemClock,
-    ingressEvents: watchIngresses(kube, config.watchNamespace, {
-      onConnected: watches.track('Ingress'),
-      onRetry: (error, delayMs) =>
-        log.warn(
-          { error: (error as Error)?.message ?? String(error), delayMs },
-          'Ingress watch failed: retrying',
-        ),
-    }),
-    secretEvents: watchManagedSecrets(kube, config.watchNamespace, {
-      // Ready waits for it only where the diagram uses it (an edited diagram may have no "Secret changed").
-      ...(definition.messageStarts.has(SECRET_CHANGED)
-        ? { onConnected: watches.track('certificate Secret') }
-        : {}),
-      onRetry: (error, delayMs) =>
-        log.warn(
-          { error: (error as Error)?.message ?? String(error), delayMs },
-          'certificate Secret watch failed: retrying',
-        ),
-    }),
-    jobEvents: watchIssuanceJobs(kube, config.namespace, {
-      // Ready waits for it only where the diagram uses it (an edited diagram may have no "Job finished").
-      ...(definition.messageStarts.has(JOB_FINISHED) ? { onConnected: watches.track('issuance Job') } : {}),
-      onRetry: (error, delayMs) =>
-        log.warn(
-          { error: (error as Error)?.message ?? String(error), delayMs },
-          'issuance Job watch failed: retrying',
-        ),
-    }),
+  const startOperator = () => {
+    const started = new Operator({
+      config,
+      log,
+      cluster: new KubernetesCluster(kube, log),
+      definition,
+      clock: systemClock,
+      ingressEvents: watchIngresses(kube, config.watchNamespace, {
+        onConnected: watches.track('Ingress'),
+        onRetry: (error, delayMs) =>
+          log.warn(
+            { error: (error as Error)?.message ?? String(error), delayMs },
+            'Ingress watch failed: retrying',
+          ),
+      }),
+      secretEvents: watchManagedSecrets(kube, config.watchNamespace, {
+        // Ready waits for it only where the diagram uses it (an edited diagram may have no "Secret changed").
+        ...(definition.messageStarts.has(SECRET_CHANGED)
+          ? { onConnected: watches.track('certificate Secret') }
+          : {}),
+        onRetry: (error, delayMs) =>
+          log.warn(
+            { error: (error as Error)?.message ?? String(error), delayMs },
+            'certificate Secret watch failed: retrying',
+          ),
+      }),
+      jobEvents: watchIssuanceJobs(kube, config.namespace, {
+        // Ready waits for it only where the diagram uses it (an edited diagram may have no "Job finished").
+        ...(definition.messageStarts.has(JOB_FINISHED) ? { onConnected: watches.track('issuance Job') } : {}),
+        onRetry: (error, delayMs) =>
+          log.warn(
+            { error: (error as Error)?.message ?? String(error), delayMs },
+            'issuance Job watch failed: retrying',
+          ),
+      }),
+    });
+    started.start();
+    return started;
+  };
+  let operator: Operator | undefined;
+  /** Stops the work (watches, schedule, runs); the Jobs run on, independent pods. */
+  const stopOperator = async () => {
+    const stopping = operator;
+    operator = undefined;
+    watches.clear();
+    await stopping?.stop();
+  };
+  const elector = config.leaderElection
+    ? new LeaderElector(
+        kubernetesLeaseStore(kube, config.namespace),
+        { ...DEFAULT_ELECTION, identity: `${config.podName ?? hostname()}_${randomUUID().slice(0, 8)}` },
+        systemClock,
+        log,
+        {
+          onStartedLeading: () => (operator = startOperator()),
+          onStoppedLeading: () => void stopOperator(),
+        },
+      )
+    : undefined;
+  const health = await startHealthServer(config.port, config.podIp ?? '0.0.0.0', {
+    disconnectedWatches: () => watches.disconnectedWatches(),
+    standby: () => elector !== undefined && operator === undefined,
   });
-  const health = await startHealthServer(config.port, config.podIp ?? '0.0.0.0', watches);
   log.info(
     {
       url: config.url,
       namespace: config.namespace,
       watchNamespace: config.watchNamespace ?? '(all)',
       diagram: diagramPath,
+      leaderElection: config.leaderElection,
     },
     'kube-lego started',
   );
-  operator.start();
+  if (elector === undefined) operator = startOperator();
+  else elector.start();
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutting down');
     health.close();
-    await operator.stop();
+    // Stop taking work first, then free the Lease, so the standby starts at once and never beside us.
+    await stopOperator();
+    await elector?.stop({ release: true });
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

@@ -4,6 +4,7 @@
  */
 import { AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config.ts';
+import { LEADER_LEASE } from '../leader/kubernetes-lease-store.ts';
 
 /** The operator lacks permissions it needs; each was logged on its own line. */
 export class PermissionError extends Error {
@@ -19,6 +20,8 @@ export interface Permission {
   group: string;
   resource: string;
   namespace: string | undefined;
+  /** The one object it is needed on, when the rule names it (`resourceNames`). */
+  name?: string;
   /** Why the operator needs it, for the message. */
   why: string;
 }
@@ -58,6 +61,19 @@ export function requiredPermissions(config: Config): Permission[] {
     need('create', 'networking.k8s.io', 'ingresses', own, 'to create solver Ingresses'),
     need('delete', '', 'services', own, 'to delete solver Services when their Job ends'),
     need('delete', 'networking.k8s.io', 'ingresses', own, 'to delete solver Ingresses when their Job ends'),
+    ...(config.leaderElection
+      ? [
+          {
+            ...need('get', 'coordination.k8s.io', 'leases', own, 'to read the leader Lease'),
+            name: LEADER_LEASE,
+          },
+          need('create', 'coordination.k8s.io', 'leases', own, 'to create the leader Lease'),
+          {
+            ...need('update', 'coordination.k8s.io', 'leases', own, 'to take and renew the leader Lease'),
+            name: LEADER_LEASE,
+          },
+        ]
+      : []),
   ];
 }
 
@@ -67,7 +83,7 @@ export function describePermission(permission: Permission): string {
     permission.group === '' ? permission.resource : `${permission.resource}.${permission.group}`;
   const scope =
     permission.namespace === undefined ? 'in all namespaces' : `in namespace ${permission.namespace}`;
-  return `${permission.verb} ${resource} ${scope}`;
+  return `${permission.verb} ${resource}${permission.name === undefined ? '' : ` ${permission.name}`} ${scope}`;
 }
 
 /** The permissions of `required` the operator's identity lacks. */
@@ -83,6 +99,7 @@ export async function missingPermissions(kube: KubeConfig, required: Permission[
               group: permission.group,
               resource: permission.resource,
               ...(permission.namespace !== undefined && { namespace: permission.namespace }),
+              ...(permission.name !== undefined && { name: permission.name }),
             },
           },
         },

@@ -20,12 +20,14 @@ import {
   ingressManifest,
   jobFinished,
   jobsOf,
+  leaderPod,
   networking,
   operatorReady,
   operatorRuns,
+  restartOperator,
+  type OperatorRun,
   validSecret,
   watchJobs,
-  type OperatorRun,
 } from './e2e-harness.ts';
 import { readSecret } from '../jobs/issuance-harness.ts';
 import { ordersFor } from '../support/pebble-orders.ts';
@@ -317,33 +319,21 @@ describe('certificate lifecycle, end to end', () => {
     });
     assert.equal((await ordersFor(account, hosts)).length, 1, 'one order before the restart');
 
-    const operators = await core.listNamespacedPod({
-      namespace: 'kube-lego',
-      labelSelector: 'app.kubernetes.io/name=kube-lego',
-    });
-    assert.equal(operators.items.length, 1, 'one operator pod');
-    const old = operators.items[0]!.metadata!.name!;
-    await core.deleteNamespacedPod({ namespace: 'kube-lego', name: old });
-    // The Job was running when the operator pod was deleted (a finished Job does not run again).
+    const old = await eventually('a leader', () => leaderPod(sandbox));
+    const leaving = restartOperator(sandbox);
+    // The Job was running when the leader was stopped (a finished Job does not run again).
     const running = await batch.readNamespacedJob({ namespace: 'kube-lego', name: jobName });
     assert.ok((running.status?.active ?? 0) > 0, `Job ${jobName} active: ${JSON.stringify(running.status)}`);
     assert.equal(running.status?.succeeded ?? 0, 0, 'no pod of the Job succeeded yet');
     assert.equal(running.status?.completionTime, undefined, 'the Job not complete yet');
     assert.equal(await readSecret(sandbox.kube, 'shop', 'restart-tls'), undefined, 'no Secret yet');
+    const replacement = await leaving;
+    assert.notEqual(replacement, old);
 
-    // The new operator finds the Job of the certificate it wants still running: its run ends "adopted".
-    const replacement = await eventually('a new operator pod adopting the running Job', async () => {
-      const pods = await core.listNamespacedPod({
-        namespace: 'kube-lego',
-        labelSelector: 'app.kubernetes.io/name=kube-lego',
-      });
-      for (const name of pods.items.map((pod) => pod.metadata!.name!)) {
-        if (name === old) continue;
-        const runs = await operatorRuns(sandbox, 'shop/restart-tls', name);
-        if (runs.some((run) => run.end === 'adopted')) return name;
-      }
-      return undefined;
-    });
+    // The new leader finds the Job of the certificate it wants still running: its run ends "adopted".
+    await eventually('the new leader finding the running Job', async () =>
+      (await operatorRuns(sandbox, 'shop/restart-tls', replacement)).some((run) => run.end === 'adopted'),
+    );
     await networking(sandbox.kube).deleteNamespacedIngress({ namespace: 'default', name: 'restart-hold' });
     await validSecret(sandbox, 'shop', 'restart-tls', hosts);
     await eventually('the new operator pod ready', () => operatorReady(sandbox));
@@ -351,7 +341,7 @@ describe('certificate lifecycle, end to end', () => {
     assert.equal(
       jobsOf(jobs, 'shop/restart-tls').length,
       1,
-      `one Job, adopted by the new operator ${replacement}`,
+      `one Job, adopted by the new leader ${replacement}`,
     );
     const orders = await ordersFor(account, hosts);
     assert.equal(orders.length, 1, `one order for ${hosts.join(', ')}: ${JSON.stringify(orders)}`);

@@ -1,9 +1,13 @@
 /** Helpers of the end-to-end tests: Ingresses, Secrets and Jobs of the sandbox cluster, observed for real. */
 import {
+  AppsV1Api,
   BatchV1Api,
+  CoordinationV1Api,
   CoreV1Api,
   NetworkingV1Api,
+  PatchStrategy,
   Watch,
+  setHeaderOptions,
   type KubeConfig,
   type V1Ingress,
   type V1Job,
@@ -188,25 +192,80 @@ export async function operatorPods(sandbox: Sandbox): Promise<string[]> {
   return pods.items.filter((pod) => !pod.metadata?.deletionTimestamp).map((pod) => pod.metadata!.name!);
 }
 
+/** The operator pod holding the leader Lease now (its name is the first part of the holder identity). */
+export async function leaderPod(sandbox: Sandbox): Promise<string | undefined> {
+  try {
+    const lease = await sandbox.kube
+      .makeApiClient(CoordinationV1Api)
+      .readNamespacedLease({ namespace: 'kube-lego', name: 'kube-lego' });
+    const holder = lease.spec?.holderIdentity;
+    return holder ? holder.slice(0, holder.lastIndexOf('_')) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the pod `name` of the kube-lego namespace is Ready and not being deleted. */
+async function podReady(sandbox: Sandbox, name: string): Promise<boolean> {
+  const pods = await sandbox.kube
+    .makeApiClient(CoreV1Api)
+    .listNamespacedPod({ namespace: 'kube-lego', labelSelector: 'app.kubernetes.io/name=kube-lego' });
+  return pods.items.some(
+    (pod) =>
+      pod.metadata?.name === name &&
+      !pod.metadata.deletionTimestamp &&
+      pod.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True'),
+  );
+}
+
+/** Waits for a leader other than the pods in `not`, ready; returns its pod name. */
+export function newLeader(sandbox: Sandbox, not: readonly string[], ms = 60_000): Promise<string> {
+  return eventually(
+    `a leader other than ${not.join(', ')}`,
+    async () => {
+      const leader = await leaderPod(sandbox);
+      return leader !== undefined && !not.includes(leader) && (await podReady(sandbox, leader))
+        ? leader
+        : undefined;
+    },
+    ms,
+  );
+}
+
 /**
- * Restarts the operator as `kubectl delete pod` does: deletes its one pod, waits for that pod to be gone
- * and the Deployment's new pod to be ready, and returns the new pod's name.
+ * Restarts the leader as `kubectl delete pod` does (SIGTERM: it frees the Lease): deletes the leader's pod
+ * and waits for another replica to lead; returns the new leader's pod name.
  */
 export async function restartOperator(sandbox: Sandbox): Promise<string> {
-  const core = sandbox.kube.makeApiClient(CoreV1Api);
-  const [old, ...more] = await operatorPods(sandbox);
-  if (old === undefined || more.length > 0)
-    throw new Error(`expected one operator pod, found ${more.length + (old ? 1 : 0)}`);
-  await core.deleteNamespacedPod({ namespace: 'kube-lego', name: old });
-  return eventually('the old operator pod gone and a new one ready', async () => {
-    const pods = await core.listNamespacedPod({
+  const old = await eventually('a leader', () => leaderPod(sandbox));
+  await sandbox.kube.makeApiClient(CoreV1Api).deleteNamespacedPod({ namespace: 'kube-lego', name: old });
+  return newLeader(sandbox, [old]);
+}
+
+/**
+ * Restarts every replica as `kubectl rollout restart` does (so all read a changed ConfigMap): waits until
+ * no pod of before is left and a new one leads; returns the new leader's pod name.
+ */
+export async function rolloutRestart(sandbox: Sandbox): Promise<string> {
+  const before = await operatorPods(sandbox);
+  await sandbox.kube.makeApiClient(AppsV1Api).patchNamespacedDeployment(
+    {
       namespace: 'kube-lego',
-      labelSelector: 'app.kubernetes.io/name=kube-lego',
-    });
-    if (pods.items.some((item) => item.metadata?.name === old)) return undefined;
-    const ready = pods.items.find((item) =>
-      item.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True'),
-    );
-    return ready?.metadata?.name;
-  });
+      name: 'kube-lego',
+      body: {
+        spec: {
+          template: {
+            metadata: { annotations: { 'kube-lego.test/restarted-at': new Date().toISOString() } },
+          },
+        },
+      },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+  await eventually(
+    'every replica replaced',
+    async () => (await operatorPods(sandbox)).every((name) => !before.includes(name)),
+    120_000,
+  );
+  return newLeader(sandbox, before);
 }

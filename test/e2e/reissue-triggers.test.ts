@@ -33,7 +33,7 @@ import {
   networking,
   operatorRuns,
   operatorReady,
-  restartOperator,
+  rolloutRestart,
   validSecret,
   watchJobs,
 } from './e2e-harness.ts';
@@ -288,7 +288,7 @@ describe('reissue triggers, end to end', () => {
     const configMap = await core.readNamespacedConfigMap({ namespace: 'kube-lego', name: 'kube-lego' });
     configMap.data = { ...configMap.data, LEGO_URL: other.directoryUrl, LEGO_CA_BUNDLE: other.caCertPem };
     await core.replaceNamespacedConfigMap({ namespace: 'kube-lego', name: 'kube-lego', body: configMap });
-    const pod = await restartOperator(sandbox);
+    const pod = await rolloutRestart(sandbox);
 
     const readyAt = Date.now();
     const reissued = new Map<string, V1Secret>();

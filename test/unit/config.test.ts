@@ -149,6 +149,8 @@ const DEFAULTS: Config = {
   jobTtlSeconds: 3600,
   retryInitialIntervalMs: 60_000,
   retryMaxIntervalMs: 86_400_000,
+  leaderElection: true,
+  podName: undefined,
   http01Port: 8080,
   keyType: 'rsa',
   acmeProfile: undefined,
@@ -272,6 +274,8 @@ describe('parseConfig good values', () => {
     [{ LEGO_RETRY_INITIAL_INTERVAL: '30s' }, { retryInitialIntervalMs: 30_000 }],
     [{ LEGO_RETRY_MAX_INTERVAL: '6h' }, { retryMaxIntervalMs: 6 * 3_600_000 }],
     [{ LEGO_KEY_TYPE: 'ECDSA' }, { keyType: 'ecdsa' }],
+    [{ LEGO_LEADER_ELECTION: 'false' }, { leaderElection: false }],
+    [{ LEGO_POD_NAME: 'kube-lego-7d9f-abcde' }, { podName: 'kube-lego-7d9f-abcde' }],
     [{ LEGO_HTTP01_PORT: '5002' }, { http01Port: 5002 }],
     [{ LEGO_ACME_PROFILE: 'tlsserver' }, { acmeProfile: 'tlsserver' }],
     [{ LEGO_SELF_CHECK: 'false' }, { selfCheck: false }],
@@ -445,6 +449,10 @@ describe('parseConfig bad values', () => {
       'LEGO_HTTP01_PORT="70000" is not valid: expected a whole number from 1 to 65535',
     ],
     [{ LEGO_KEY_TYPE: 'dsa' }, 'LEGO_KEY_TYPE="dsa" is not valid: expected one of rsa, ecdsa'],
+    [
+      { LEGO_LEADER_ELECTION: 'yes' },
+      'LEGO_LEADER_ELECTION="yes" is not valid: expected one of true, false',
+    ],
     [{ LEGO_SELF_CHECK: 'no' }, 'LEGO_SELF_CHECK="no" is not valid: expected one of true, false'],
     [
       { LEGO_SELF_CHECK_PORT: '0' },
@@ -483,6 +491,7 @@ describe('parseConfig bad values', () => {
       'LEGO_WATCH_NAMESPACE',
       'LEGO_JOB_IMAGE',
       'LEGO_ACME_PROFILE',
+      'LEGO_POD_NAME',
     ];
     const covered = new Set(table.map(([, message]) => message.slice(0, message.indexOf('='))));
     assert.deepEqual(
