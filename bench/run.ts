@@ -5,9 +5,11 @@
 import { benchAwaitingJobs } from './awaiting-jobs.ts';
 import { benchEndToEnd } from './e2e.ts';
 import { benchEngine } from './engine.ts';
+import { benchFailover } from './failover.ts';
 import { benchIssuance } from './issuance.ts';
 
 await benchEngine();
 await benchAwaitingJobs();
 await benchIssuance();
 await benchEndToEnd();
+await benchFailover();

@@ -51,6 +51,15 @@ const statusOf = (error: unknown): number | undefined => {
   return typeof code === 'number' ? code : undefined;
 };
 
+/**
+ * A Lease time as the API server takes it: RFC 3339 with microseconds. client-node types it as a Date but
+ * sends a Date with milliseconds, which the API server refuses ("cannot be handled as a Lease"); a string is
+ * sent as it is.
+ */
+function microTime(ms: number): Date {
+  return new Date(ms).toISOString().replace(/Z$/, '000Z') as unknown as Date;
+}
+
 /** The Lease's fields the decision reads. */
 function recordOf(lease: V1Lease | undefined): LeaseRecord | undefined {
   if (lease === undefined) return undefined;
@@ -117,10 +126,15 @@ export class LeaderElector {
     try {
       const lease = await this.#store.read();
       if (lease?.spec?.holderIdentity !== this.#settings.identity) return;
-      const now = new Date(this.#clock.now());
       await this.#store.replace({
         ...lease,
-        spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now },
+        spec: {
+          ...lease.spec,
+          holderIdentity: '',
+          leaseDurationSeconds: 1,
+          renewTime: microTime(this.#clock.now()),
+          acquireTime: microTime(new Date(lease.spec?.acquireTime ?? this.#clock.now()).getTime()),
+        },
       });
       this.#log.info({ lease: lease.metadata?.name }, 'leader Lease released');
     } catch (error) {
@@ -153,7 +167,9 @@ export class LeaderElector {
             ...lease!,
             spec: {
               ...lease!.spec,
-              renewTime: new Date(now),
+              renewTime: microTime(now),
+              // Read back from the server, it may be a Date again: resent as microseconds too.
+              acquireTime: microTime(new Date(lease!.spec?.acquireTime ?? now).getTime()),
               leaseDurationSeconds: this.#settings.leaseDurationMs / 1000,
             },
           });
@@ -182,7 +198,7 @@ export class LeaderElector {
 
   /** The Lease claimed by this replica at `now`: created, or taken from `lease`. */
   #claim(lease: V1Lease | undefined, now: number): V1Lease {
-    const at = new Date(now);
+    const at = microTime(now);
     return {
       ...lease,
       metadata: lease?.metadata ?? {},

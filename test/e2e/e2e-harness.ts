@@ -192,17 +192,25 @@ export async function operatorPods(sandbox: Sandbox): Promise<string[]> {
   return pods.items.filter((pod) => !pod.metadata?.deletionTimestamp).map((pod) => pod.metadata!.name!);
 }
 
-/** The operator pod holding the leader Lease now (its name is the first part of the holder identity). */
-export async function leaderPod(sandbox: Sandbox): Promise<string | undefined> {
+/** The identity holding the leader Lease now (`<pod>_<random>`, one per process), if any. */
+export async function leaseHolder(sandbox: Sandbox): Promise<string | undefined> {
   try {
     const lease = await sandbox.kube
       .makeApiClient(CoordinationV1Api)
       .readNamespacedLease({ namespace: 'kube-lego', name: 'kube-lego' });
-    const holder = lease.spec?.holderIdentity;
-    return holder ? holder.slice(0, holder.lastIndexOf('_')) : undefined;
+    return lease.spec?.holderIdentity || undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The pod of a leader identity. */
+const podOf = (identity: string) => identity.slice(0, identity.lastIndexOf('_'));
+
+/** The operator pod holding the leader Lease now, if any. */
+export async function leaderPod(sandbox: Sandbox): Promise<string | undefined> {
+  const holder = await leaseHolder(sandbox);
+  return holder === undefined ? undefined : podOf(holder);
 }
 
 /** Whether the pod `name` of the kube-lego namespace is Ready and not being deleted. */
@@ -218,18 +226,33 @@ async function podReady(sandbox: Sandbox, name: string): Promise<boolean> {
   );
 }
 
-/** Waits for a leader other than the pods in `not`, ready; returns its pod name. */
+/**
+ * Waits for a leader other than the pods (or process identities) in `not`, ready; returns its pod name.
+ */
 export function newLeader(sandbox: Sandbox, not: readonly string[], ms = 60_000): Promise<string> {
   return eventually(
     `a leader other than ${not.join(', ')}`,
     async () => {
-      const leader = await leaderPod(sandbox);
-      return leader !== undefined && !not.includes(leader) && (await podReady(sandbox, leader))
-        ? leader
-        : undefined;
+      const holder = await leaseHolder(sandbox);
+      if (holder === undefined || not.includes(holder) || not.includes(podOf(holder))) return undefined;
+      return (await podReady(sandbox, podOf(holder))) ? podOf(holder) : undefined;
     },
     ms,
   );
+}
+
+/**
+ * Kills the leader's process with SIGKILL (no chance to free the Lease; the kubelet restarts the container,
+ * which comes back as a standby); returns its pod and when it was killed.
+ */
+export async function killLeader(sandbox: Sandbox): Promise<{ identity: string; pod: string; at: number }> {
+  const identity = await eventually('a leader', () => leaseHolder(sandbox));
+  const pod = podOf(identity);
+  const [pid] = sandbox.kubelet.containerPids('kube-lego', pod);
+  if (pid === undefined) throw new Error(`no process of the leader pod ${pod}`);
+  const at = Date.now();
+  process.kill(pid, 'SIGKILL');
+  return { identity, pod, at };
 }
 
 /**

@@ -211,6 +211,16 @@ export class PodWorker {
     return [...this.#inits, ...this.#mains].map((run) => ({ container: run.spec.name, path: run.logPath }));
   }
 
+  /** The pod's namespace and name. */
+  get key(): string {
+    return `${this.#pod.metadata?.namespace}/${this.#pod.metadata?.name}`;
+  }
+
+  /** Process ids of the containers running now (fault-injection tests signal them). */
+  get pids(): number[] {
+    return this.#mains.flatMap((run) => (run.child?.pid === undefined || run.done ? [] : [run.child.pid]));
+  }
+
   /** Whether every process has ended for good. */
   get finished(): boolean {
     return this.#initFailed || (this.#mains.length > 0 && this.#mains.every((run) => run.done));

@@ -96,6 +96,8 @@ export interface ProcessKubelet {
   readonly nodeName: string;
   /** Everything the pod's containers wrote so far (init containers first, each under a header when several). */
   podLogs(namespace: string, name: string): string;
+  /** Process ids of the pod's containers running now, for tests that kill one (SIGKILL: no chance to react). */
+  containerPids(namespace: string, name: string): number[];
   /** The kubelet's own diagnostics so far. */
   logs(): string;
   /** Stops watching and kills every pod's processes (SIGTERM, SIGKILL after 2 s); the API is not touched. */
@@ -484,6 +486,11 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
       };
       if (files.length === 1) return read(files[0]!.path);
       return files.map((file) => `==> ${file.container} <==\n${read(file.path)}`).join('\n');
+    },
+    containerPids(namespace, name) {
+      return [...workers.values()]
+        .filter((worker) => worker.key === `${namespace}/${name}`)
+        .flatMap((worker) => worker.pids);
     },
     logs: () => logLines.join(''),
     async stop() {

@@ -1,0 +1,124 @@
+/**
+ * Two replicas, one leader, end to end on the local cluster: both pods are ready, one holds the Lease. The
+ * leader is killed (SIGKILL, no chance to free the Lease) just after certificates were asked for: the other
+ * replica takes over once the Lease has gone unrenewed for its duration, not before, and every certificate
+ * is issued with exactly one order. Then the new leader is stopped gracefully (SIGTERM, as `kubectl delete
+ * pod`): it frees the Lease and the other takes over well within the Lease's duration. The times are
+ * printed; bench/failover.ts measures them against their targets.
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { createNamespace, eventually } from '../support/cluster-testing.ts';
+import { ordersFor } from '../support/pebble-orders.ts';
+import {
+  installKubeLego,
+  installObjects,
+  operatorLogs,
+  sandboxSettings,
+  startSandbox,
+  type Sandbox,
+} from '../support/sandbox.ts';
+import {
+  ingressManifest,
+  killLeader,
+  leaderPod,
+  networking,
+  newLeader,
+  operatorPods,
+  operatorReady,
+  validSecret,
+} from './e2e-harness.ts';
+
+/** The Lease's duration (src/leader/leader-election.ts's default). */
+const LEASE_MS = 10_000;
+
+describe('leader failover, end to end', () => {
+  let sandbox: Sandbox;
+  let failed = false;
+  const printLogs = async (): Promise<void> => {
+    if (sandbox) process.stderr.write(`${await operatorLogs(sandbox).catch(String)}\n${sandbox.logs()}\n`);
+  };
+
+  before(async () => {
+    try {
+      sandbox = await startSandbox();
+      await installKubeLego(
+        sandbox,
+        await installObjects({ ...sandboxSettings(sandbox), LEGO_CHECK_INTERVAL: '1h' }),
+      );
+      await eventually('the operator pod ready', () => operatorReady(sandbox));
+      await createNamespace(sandbox.kube, 'shop');
+    } catch (error) {
+      await printLogs();
+      throw error;
+    }
+  });
+
+  afterEach((context) => {
+    // TestContext.passed (Node 21+) is missing from @types/node's typing of the hook's context.
+    if ((context as { passed?: boolean }).passed === false) failed = true;
+  });
+
+  after(async () => {
+    if (failed) await printLogs();
+    await sandbox?.stop();
+  });
+
+  it('runs two ready replicas, one of them leading', async () => {
+    const leader = await eventually('a leader', () => leaderPod(sandbox));
+    const pods = await eventually('two replicas ready', async () => {
+      const listed = await sandbox.kube
+        .makeApiClient(CoreV1Api)
+        .listNamespacedPod({ namespace: 'kube-lego', labelSelector: 'app.kubernetes.io/name=kube-lego' });
+      const ready = listed.items.filter((pod) =>
+        pod.status?.conditions?.some(
+          (condition) => condition.type === 'Ready' && condition.status === 'True',
+        ),
+      );
+      return ready.length === 2 ? ready.map((pod) => pod.metadata!.name!) : undefined;
+    });
+    assert.ok(pods.includes(leader), `the leader ${leader} is one of ${pods.join(', ')}`);
+    const standby = pods.find((pod) => pod !== leader)!;
+    assert.ok(
+      !sandbox.kubelet.podLogs('kube-lego', standby).includes('"msg":"periodic check scheduled"'),
+      'the standby does no work',
+    );
+  });
+
+  it('takes over from a killed leader after the Lease duration, with one order per certificate', async () => {
+    const api = networking(sandbox.kube);
+    const hosts = ['a.failover.test', 'b.failover.test', 'c.failover.test'];
+    for (const [index, host] of hosts.entries()) {
+      await api.createNamespacedIngress({
+        namespace: 'shop',
+        body: ingressManifest(`failover-${index}`, [{ secretName: `failover-${index}-tls`, hosts: [host] }]),
+      });
+    }
+    const { identity: killed, at: killedAt } = await killLeader(sandbox);
+    const leader = await newLeader(sandbox, [killed], 60_000);
+    const tookMs = Date.now() - killedAt;
+    process.stderr.write(`killed leader ${killed} (SIGKILL) replaced by pod ${leader} after ${tookMs} ms\n`);
+    assert.ok(tookMs >= LEASE_MS - 1_000, `not before the Lease could expire: ${tookMs} ms`);
+    for (const [index, host] of hosts.entries()) {
+      await validSecret(sandbox, 'shop', `failover-${index}-tls`, [host]);
+    }
+    const account = { kube: sandbox.kube, caPem: sandbox.pebble.caCertPem };
+    for (const host of hosts) {
+      const orders = await ordersFor(account, [host]);
+      assert.equal(orders.length, 1, `one order for ${host}: ${JSON.stringify(orders)}`);
+    }
+  });
+
+  it('hands over at once when the leader stops gracefully and frees the Lease', async () => {
+    const old = await eventually('a leader', () => leaderPod(sandbox));
+    await eventually('two replicas', async () => (await operatorPods(sandbox)).length === 2);
+    const stoppedAt = Date.now();
+    await sandbox.kube.makeApiClient(CoreV1Api).deleteNamespacedPod({ namespace: 'kube-lego', name: old });
+    const leader = await newLeader(sandbox, [old], 30_000);
+    const tookMs = Date.now() - stoppedAt;
+    process.stderr.write(`gracefully stopped leader ${old} replaced by ${leader} after ${tookMs} ms\n`);
+    assert.ok(tookMs < LEASE_MS, `the freed Lease was taken before it could expire: ${tookMs} ms`);
+    assert.match(sandbox.kubelet.podLogs('kube-lego', old), /leader Lease released/);
+  });
+});
