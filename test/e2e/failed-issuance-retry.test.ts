@@ -3,12 +3,15 @@
  * hour away: the host first resolves to an address where nothing answers, so the Job's self-check fails and
  * the Job fails; the operator records the failure on the Job (failures 1, the retry time) and is restarted
  * before the retry is due; the new operator finds the back-off (no Job at start, the failure not recorded
- * again), and retries when it runs out; the host now answers and the certificate is issued.
+ * again), and retries when it runs out; the host now answers and the certificate is issued. And a fault:
+ * the Job's pod killed (SIGKILL) in the middle of its order is a failed attempt like any other, retried by
+ * the back-off, with one valid order in the end.
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { BatchV1Api, CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
 import { createNamespace, eventually } from '../support/cluster-testing.ts';
+import { ordersFor } from '../support/pebble-orders.ts';
 import { claimAddress, type ClaimedAddress } from '../support/loopback.ts';
 import {
   installKubeLego,
@@ -143,5 +146,50 @@ describe('retry of a failed issuance, end to end', () => {
       `the retry launched when due: ${described}`,
     );
     assert.ok(!runs.some((run) => run.end === 'failed'), `the failure not recorded again: ${described}`);
+  });
+
+  it("retries an issuance whose Job's pod was killed in the middle of its order", async () => {
+    const host = 'killed.shop.test';
+    // The self-check cannot reach the host: the Job holds in its retries, its order created and pending.
+    await sandbox.pebble.addARecord(host, nowhere.address);
+    await networking(sandbox.kube).createNamespacedIngress({
+      namespace: 'shop',
+      body: ingressManifest('killed', [{ secretName: 'killed-tls', hosts: [host] }]),
+    });
+    const core = sandbox.kube.makeApiClient(CoreV1Api);
+    const pod = await eventually('the Job pod retrying its self-check', async () => {
+      const [job] = jobsOf(jobs, 'shop/killed-tls');
+      if (job === undefined) return undefined;
+      const pods = await core.listNamespacedPod({
+        namespace: 'kube-lego',
+        labelSelector: `job-name=${job.metadata!.name!}`,
+      });
+      return pods.items
+        .map((item) => item.metadata!.name!)
+        .find((name) => sandbox.kubelet.podLogs('kube-lego', name).includes('self-check not yet answered'));
+    });
+    const account = { kube: sandbox.kube, caPem: sandbox.pebble.caCertPem };
+    assert.equal((await ordersFor(account, [host])).length, 1, 'its order created before the kill');
+    const [pid] = sandbox.kubelet.containerPids('kube-lego', pod);
+    assert.ok(pid !== undefined, `a process of pod ${pod}`);
+    process.kill(pid, 'SIGKILL');
+    await sandbox.pebble.addARecord(host, sandbox.pebble.challengeAddress);
+
+    await validSecret(sandbox, 'shop', 'killed-tls', [host]);
+    const attempts = jobsOf(jobs, 'shop/killed-tls');
+    assert.equal(attempts.length, 2, 'the killed attempt and one retry');
+    const orders = await ordersFor(account, [host]);
+    assert.deepEqual(
+      orders.map((order) => order.status).sort(),
+      ['pending', 'valid'],
+      `the killed attempt's order abandoned, one valid: ${JSON.stringify(orders)}`,
+    );
+    const runs = await operatorRuns(sandbox, 'shop/killed-tls');
+    const described = runs.map((run) => `${run.trigger}:${run.end}`).join(', ');
+    assert.equal(runs.filter((run) => run.end === 'failed').length, 1, `one failure recorded: ${described}`);
+    assert.ok(
+      runs.some((run) => run.trigger === 'retry' && run.end === 'launched'),
+      described,
+    );
   });
 });
