@@ -111,6 +111,11 @@ export interface ControlPlane {
   issueClientCertificate(subject: ClientSubject): Promise<KeyPair>;
   /** Resident set size of each component in bytes (undefined once exited). */
   rss(): Record<ComponentName, number | undefined>;
+  /**
+   * Stops one component (SIGTERM, SIGKILL after 10 s) and starts it again after `downMs`, on the same
+   * address, data and certificates; resolves once it is ready again. For fault-injection tests.
+   */
+  restart(component: ComponentName, options?: { downMs?: number }): Promise<void>;
   /** Stops kube-controller-manager, kube-apiserver and etcd in turn (SIGTERM, SIGKILL after 10 s each) and removes all but the logs. */
   stop(): Promise<void>;
 }
@@ -296,6 +301,13 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       }
     })());
 
+  /** Each component's spec, kept for {@link ControlPlane.restart}. */
+  const specs = new Map<ComponentName, ComponentSpec>();
+  const start = (spec: ComponentSpec): Promise<void> => {
+    specs.set(spec.component.name, spec);
+    return startComponent(spec, env, describe);
+  };
+
   try {
     const write = (name: string, content: string): Promise<string> => {
       const path = join(pkiDir, name);
@@ -322,62 +334,54 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     mark = Date.now();
     const etcdClient = `http://${address}:${PORTS.etcdClient}`;
     const etcdPeer = `http://${address}:${PORTS.etcdPeer}`;
-    await startComponent(
-      {
-        component: etcd,
-        command: bin.etcd,
-        args: [
-          '--name=default',
-          `--data-dir=${join(dir, 'etcd')}`,
-          `--listen-client-urls=${etcdClient}`,
-          `--advertise-client-urls=${etcdClient}`,
-          `--listen-peer-urls=${etcdPeer}`,
-          `--initial-advertise-peer-urls=${etcdPeer}`,
-          `--initial-cluster=default=${etcdPeer}`,
-          '--initial-cluster-state=new',
-          '--unsafe-no-fsync',
-        ],
-        probe: () => getOk(`${etcdClient}/health`, undefined, /"health":\s*"true"/),
-        timeoutMs: options.startTimeoutMs ?? 60_000,
-      },
-      env,
-      describe,
-    );
+    await start({
+      component: etcd,
+      command: bin.etcd,
+      args: [
+        '--name=default',
+        `--data-dir=${join(dir, 'etcd')}`,
+        `--listen-client-urls=${etcdClient}`,
+        `--advertise-client-urls=${etcdClient}`,
+        `--listen-peer-urls=${etcdPeer}`,
+        `--initial-advertise-peer-urls=${etcdPeer}`,
+        `--initial-cluster=default=${etcdPeer}`,
+        '--initial-cluster-state=new',
+        '--unsafe-no-fsync',
+      ],
+      probe: () => getOk(`${etcdClient}/health`, undefined, /"health":\s*"true"/),
+      timeoutMs: options.startTimeoutMs ?? 60_000,
+    });
     const etcdMs = Date.now() - mark;
 
     mark = Date.now();
     const adminTls: Tls = { ca: pki.clusterCa.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem };
     const server = `https://${address}:${PORTS.apiServer}`;
-    await startComponent(
-      {
-        component: apiServer,
-        command: bin['kube-apiserver'],
-        args: [
-          `--etcd-servers=${etcdClient}`,
-          `--bind-address=${address}`,
-          `--advertise-address=${address}`,
-          `--secure-port=${PORTS.apiServer}`,
-          `--cert-dir=${pkiDir}`,
-          `--tls-cert-file=${files.apiServerCert}`,
-          `--tls-private-key-file=${files.apiServerKey}`,
-          `--client-ca-file=${files.clientCa}`,
-          '--authorization-mode=Node,RBAC',
-          `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
-          `--service-account-key-file=${files.serviceAccountPublic}`,
-          `--service-account-signing-key-file=${files.serviceAccountPrivate}`,
-          `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
-          // No reconciler writes the `kubernetes` Service's endpoints (they would name 127.0.0.1).
-          '--endpoint-reconciler-type=none',
-          '--allow-privileged=true',
-          '--profiling=false',
-          ...(options.apiServerArgs ?? []),
-        ],
-        probe: () => getOk(`${server}/readyz`, adminTls),
-        timeoutMs: options.startTimeoutMs ?? 120_000,
-      },
-      env,
-      describe,
-    );
+    await start({
+      component: apiServer,
+      command: bin['kube-apiserver'],
+      args: [
+        `--etcd-servers=${etcdClient}`,
+        `--bind-address=${address}`,
+        `--advertise-address=${address}`,
+        `--secure-port=${PORTS.apiServer}`,
+        `--cert-dir=${pkiDir}`,
+        `--tls-cert-file=${files.apiServerCert}`,
+        `--tls-private-key-file=${files.apiServerKey}`,
+        `--client-ca-file=${files.clientCa}`,
+        '--authorization-mode=Node,RBAC',
+        `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
+        `--service-account-key-file=${files.serviceAccountPublic}`,
+        `--service-account-signing-key-file=${files.serviceAccountPrivate}`,
+        `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
+        // No reconciler writes the `kubernetes` Service's endpoints (they would name 127.0.0.1).
+        '--endpoint-reconciler-type=none',
+        '--allow-privileged=true',
+        '--profiling=false',
+        ...(options.apiServerArgs ?? []),
+      ],
+      probe: () => getOk(`${server}/readyz`, adminTls),
+      timeoutMs: options.startTimeoutMs ?? 120_000,
+    });
     const apiServerMs = Date.now() - mark;
 
     mark = Date.now();
@@ -391,41 +395,37 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       { mode: 0o600 },
     );
     const defaultNamespace = `${server}/api/v1/namespaces/default`;
-    await startComponent(
-      {
-        component: controllerManager,
-        command: bin['kube-controller-manager'],
-        args: [
-          `--kubeconfig=${controllerManagerKubeconfig}`,
-          '--leader-elect=false',
-          `--controllers=${CONTROLLERS.join(',')}`,
-          `--service-account-private-key-file=${files.serviceAccountPrivate}`,
-          `--root-ca-file=${files.clusterCa}`,
-          // Each controller acts as its own ServiceAccount (kube-system/<name>-controller) with the bootstrap
-          // RBAC role made for it, as in a real cluster. With `false` every controller would act as
-          // system:kube-controller-manager, whose role lacks most of what they do (the root-ca publisher
-          // cannot create ConfigMaps, the aggregator cannot patch ClusterRoles).
-          '--use-service-account-credentials=true',
-          `--bind-address=${address}`,
-          `--secure-port=${PORTS.controllerManager}`,
-          `--cert-dir=${pkiDir}`,
-          `--tls-cert-file=${files.controllerManagerCert}`,
-          `--tls-private-key-file=${files.controllerManagerKey}`,
-          '--profiling=false',
-          ...(options.controllerManagerArgs ?? []),
-        ],
-        // Healthy, and the controllers Pods depend on have done their work in namespace `default`: the
-        // serviceaccount controller made ServiceAccount `default`, the publisher ConfigMap `kube-root-ca.crt`.
-        probe: async () => {
-          await getOk(`https://${address}:${PORTS.controllerManager}/healthz`, { ca: pki.clusterCa.certPem });
-          await getOk(`${defaultNamespace}/serviceaccounts/default`, adminTls);
-          await getOk(`${defaultNamespace}/configmaps/kube-root-ca.crt`, adminTls);
-        },
-        timeoutMs: options.startTimeoutMs ?? 60_000,
+    await start({
+      component: controllerManager,
+      command: bin['kube-controller-manager'],
+      args: [
+        `--kubeconfig=${controllerManagerKubeconfig}`,
+        '--leader-elect=false',
+        `--controllers=${CONTROLLERS.join(',')}`,
+        `--service-account-private-key-file=${files.serviceAccountPrivate}`,
+        `--root-ca-file=${files.clusterCa}`,
+        // Each controller acts as its own ServiceAccount (kube-system/<name>-controller) with the bootstrap
+        // RBAC role made for it, as in a real cluster. With `false` every controller would act as
+        // system:kube-controller-manager, whose role lacks most of what they do (the root-ca publisher
+        // cannot create ConfigMaps, the aggregator cannot patch ClusterRoles).
+        '--use-service-account-credentials=true',
+        `--bind-address=${address}`,
+        `--secure-port=${PORTS.controllerManager}`,
+        `--cert-dir=${pkiDir}`,
+        `--tls-cert-file=${files.controllerManagerCert}`,
+        `--tls-private-key-file=${files.controllerManagerKey}`,
+        '--profiling=false',
+        ...(options.controllerManagerArgs ?? []),
+      ],
+      // Healthy, and the controllers Pods depend on have done their work in namespace `default`: the
+      // serviceaccount controller made ServiceAccount `default`, the publisher ConfigMap `kube-root-ca.crt`.
+      probe: async () => {
+        await getOk(`https://${address}:${PORTS.controllerManager}/healthz`, { ca: pki.clusterCa.certPem });
+        await getOk(`${defaultNamespace}/serviceaccounts/default`, adminTls);
+        await getOk(`${defaultNamespace}/configmaps/kube-root-ca.crt`, adminTls);
       },
-      env,
-      describe,
-    );
+      timeoutMs: options.startTimeoutMs ?? 60_000,
+    });
     const controllerManagerMs = Date.now() - mark;
 
     const timings: StartupTimings = {
@@ -456,6 +456,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         'kube-apiserver': apiServer.process?.rssBytes(),
         'kube-controller-manager': controllerManager.process?.rssBytes(),
       }),
+      async restart(name, { downMs = 0 } = {}) {
+        const spec = specs.get(name)!;
+        await spec.component.process?.stop(10_000);
+        await sleep(downMs);
+        await startComponent(spec, env, describe);
+      },
       stop,
     };
   } catch (error) {

@@ -67,6 +67,13 @@ export interface Pebble {
   issuingRootPem(): Promise<string>;
   /** Makes the DNS server answer A queries for `host` with `ip` alone, an address in 127.0.0.0/8. */
   addARecord(host: string, ip: string): Promise<void>;
+  /**
+   * Freezes Pebble (SIGSTOP), as a CA that stops answering: requests to it hang until they time out; its
+   * accounts and orders are kept. challtestsrv (DNS) goes on.
+   */
+  pause(): void;
+  /** Lets a paused Pebble answer again. */
+  resume(): void;
   /** Everything Pebble and challtestsrv have logged so far. */
   logs(): string;
   /** Stops both processes and removes the temporary files. */
@@ -219,14 +226,13 @@ export async function startPebble(options: PebbleOptions = {}): Promise<Pebble> 
     await writeFile(join(dir, 'pebble-config.json'), JSON.stringify(config, null, 2));
     const env: Record<string, string> = { PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0' };
     if (options.authzReuse === false) env['PEBBLE_AUTHZREUSE'] = '0';
-    processes.push(
-      startProcess(
-        'pebble',
-        binaries.pebble,
-        ['-config', join(dir, 'pebble-config.json'), '-dnsserver', dnsServer],
-        env,
-      ),
+    const pebble = startProcess(
+      'pebble',
+      binaries.pebble,
+      ['-config', join(dir, 'pebble-config.json'), '-dnsserver', dnsServer],
+      env,
     );
+    processes.push(pebble);
     const directoryUrl = `https://${listenAddress}/dir`;
     await waitUntilReady('pebble', () => fetchOk(directoryUrl, { ca: ca.certPem }), processes, logs);
 
@@ -246,6 +252,8 @@ export async function startPebble(options: PebbleOptions = {}): Promise<Pebble> 
         await fetchOk(`${challtestsrvUrl}/clear-a`, { body: { host } });
         await fetchOk(`${challtestsrvUrl}/add-a`, { body: { host, addresses: [ip] } });
       },
+      pause: () => pebble.pause(),
+      resume: () => pebble.resume(),
       logs,
       stop,
     };

@@ -20,8 +20,15 @@ export interface OwnedProcess {
   readonly exited: Promise<Exit>;
   /** Everything the process wrote to stdout and stderr so far, interleaved as it came. */
   output(): string;
-  /** Sends SIGTERM, then SIGKILL if the process has not exited within `graceMs`; resolves once it has exited. */
+  /**
+   * Sends SIGTERM, then SIGKILL if the process has not exited within `graceMs`; resolves once it has exited.
+   * A paused process is resumed first.
+   */
   stop(graceMs?: number): Promise<void>;
+  /** Freezes the process (SIGSTOP): it holds its state and its connections, and answers nothing. */
+  pause(): void;
+  /** Lets a paused process go on (SIGCONT). */
+  resume(): void;
 }
 
 /** Children alive, killed if this process ends before they do. */
@@ -56,10 +63,13 @@ export function startProcess(
     output: () => chunks.join(''),
     async stop(graceMs = 5000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGCONT');
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await exited;
       clearTimeout(timer);
     },
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
   };
 }
