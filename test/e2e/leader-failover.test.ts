@@ -3,13 +3,17 @@
  * leader is killed (SIGKILL, no chance to free the Lease) just after certificates were asked for: the other
  * replica takes over once the Lease has gone unrenewed for its duration, not before, and every certificate
  * is issued with exactly one order. Then the new leader is stopped gracefully (SIGTERM, as `kubectl delete
- * pod`): it frees the Lease and the other takes over well within the Lease's duration. The times are
- * printed; bench/failover.ts measures them against their targets.
+ * pod`): it frees the Lease and the other takes over well within the Lease's duration. The leader is also
+ * killed while an issuance Job runs (the new leader finds it running and launches nothing), and between
+ * the Job writing the Secret and the outcome being recorded (the new leader records it, once). Each
+ * certificate gets exactly one order. The times are printed; bench/failover.ts measures them against
+ * their targets.
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { createNamespace, eventually } from '../support/cluster-testing.ts';
+import { claimAddress, type ClaimedAddress } from '../support/loopback.ts';
 import { ordersFor } from '../support/pebble-orders.ts';
 import {
   installKubeLego,
@@ -21,13 +25,17 @@ import {
 } from '../support/sandbox.ts';
 import {
   ingressManifest,
+  jobsOf,
   killLeader,
   leaderPod,
+  leaseHolder,
   networking,
   newLeader,
   operatorPods,
   operatorReady,
+  operatorRuns,
   validSecret,
+  watchJobs,
 } from './e2e-harness.ts';
 
 /** The Lease's duration (src/leader/leader-election.ts's default). */
@@ -35,6 +43,8 @@ const LEASE_MS = 10_000;
 
 describe('leader failover, end to end', () => {
   let sandbox: Sandbox;
+  let nowhere: ClaimedAddress;
+  let jobs: Awaited<ReturnType<typeof watchJobs>>;
   let failed = false;
   const printLogs = async (): Promise<void> => {
     if (sandbox) process.stderr.write(`${await operatorLogs(sandbox).catch(String)}\n${sandbox.logs()}\n`);
@@ -42,13 +52,21 @@ describe('leader failover, end to end', () => {
 
   before(async () => {
     try {
+      nowhere = await claimAddress();
       sandbox = await startSandbox();
+      // The self-checks retry long enough for a Job to be held across a failover.
       await installKubeLego(
         sandbox,
-        await installObjects({ ...sandboxSettings(sandbox), LEGO_CHECK_INTERVAL: '1h' }),
+        await installObjects({
+          ...sandboxSettings(sandbox),
+          LEGO_CHECK_INTERVAL: '1h',
+          LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '2m',
+          LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER: '1.2',
+        }),
       );
       await eventually('the operator pod ready', () => operatorReady(sandbox));
       await createNamespace(sandbox.kube, 'shop');
+      jobs = await watchJobs(sandbox.kube);
     } catch (error) {
       await printLogs();
       throw error;
@@ -62,8 +80,12 @@ describe('leader failover, end to end', () => {
 
   after(async () => {
     if (failed) await printLogs();
+    jobs?.stop();
     await sandbox?.stop();
+    await nowhere?.release();
   });
+
+  const account = () => ({ kube: sandbox.kube, caPem: sandbox.pebble.caCertPem });
 
   it('runs two ready replicas, one of them leading', async () => {
     const leader = await eventually('a leader', () => leaderPod(sandbox));
@@ -105,9 +127,8 @@ describe('leader failover, end to end', () => {
     for (const [index, host] of hosts.entries()) {
       await validSecret(sandbox, 'shop', `failover-${index}-tls`, [host]);
     }
-    const account = { kube: sandbox.kube, caPem: sandbox.pebble.caCertPem };
     for (const host of hosts) {
-      const orders = await ordersFor(account, [host]);
+      const orders = await ordersFor(account(), [host]);
       assert.equal(orders.length, 1, `one order for ${host}: ${JSON.stringify(orders)}`);
     }
   });
@@ -122,5 +143,73 @@ describe('leader failover, end to end', () => {
     process.stderr.write(`gracefully stopped leader ${old} replaced by ${leader} after ${tookMs} ms\n`);
     assert.ok(tookMs < LEASE_MS, `the freed Lease was taken before it could expire: ${tookMs} ms`);
     assert.match(sandbox.kubelet.podLogs('kube-lego', old), /leader Lease released/);
+  });
+
+  it('lets the new leader find the Job a killed leader launched still running, and launch nothing', async () => {
+    const host = 'held.failover.test';
+    await sandbox.pebble.addARecord(host, nowhere.address);
+    await networking(sandbox.kube).createNamespacedIngress({
+      namespace: 'shop',
+      body: ingressManifest('held', [{ secretName: 'held-tls', hosts: [host] }]),
+    });
+    const core = sandbox.kube.makeApiClient(CoreV1Api);
+    await eventually('the Job pod holding in its self-check', async () => {
+      const [job] = jobsOf(jobs, 'shop/held-tls');
+      if (job === undefined) return false;
+      const pods = await core.listNamespacedPod({
+        namespace: 'kube-lego',
+        labelSelector: `job-name=${job.metadata!.name!}`,
+      });
+      return pods.items.some((pod) =>
+        sandbox.kubelet.podLogs('kube-lego', pod.metadata!.name!).includes('self-check not yet answered'),
+      );
+    });
+    await eventually('two replicas', async () => (await operatorPods(sandbox)).length === 2);
+    const { identity } = await killLeader(sandbox);
+    const leader = await newLeader(sandbox, [identity]);
+    await eventually('the new leader finding the Job running', async () =>
+      (await operatorRuns(sandbox, 'shop/held-tls', leader)).some((run) => run.end === 'adopted'),
+    );
+    await sandbox.pebble.addARecord(host, sandbox.pebble.challengeAddress);
+    await validSecret(sandbox, 'shop', 'held-tls', [host]);
+    assert.equal(jobsOf(jobs, 'shop/held-tls').length, 1, 'one Job');
+    assert.equal((await ordersFor(account(), [host])).length, 1, 'one order');
+  });
+
+  it('lets the new leader record the outcome of a Job that ended while no one led, once', async () => {
+    const host = 'unrecorded.failover.test';
+    await sandbox.pebble.addARecord(host, nowhere.address);
+    await networking(sandbox.kube).createNamespacedIngress({
+      namespace: 'shop',
+      body: ingressManifest('unrecorded', [{ secretName: 'unrecorded-tls', hosts: [host] }]),
+    });
+    await eventually('the Job launched', async () => jobsOf(jobs, 'shop/unrecorded-tls').length === 1);
+    await eventually('two replicas', async () => (await operatorPods(sandbox)).length === 2);
+    const { identity } = await killLeader(sandbox);
+    // The Job goes on alone: it writes the Secret and ends while the Lease waits to expire.
+    await sandbox.pebble.addARecord(host, sandbox.pebble.challengeAddress);
+    await validSecret(sandbox, 'shop', 'unrecorded-tls', [host]);
+    const [job] = jobsOf(jobs, 'shop/unrecorded-tls');
+    const name = job!.metadata!.name!;
+    assert.equal(
+      await leaseHolder(sandbox),
+      identity,
+      'the Secret was written while the killed leader still held the Lease',
+    );
+    await newLeader(sandbox, [identity]);
+    const recorded = await eventually('the outcome recorded on the Job', async () => {
+      const current = await sandbox.kube
+        .makeApiClient(BatchV1Api)
+        .readNamespacedJob({ namespace: 'kube-lego', name });
+      return current.metadata?.annotations?.['kube-lego.io/outcome-recorded'];
+    });
+    assert.equal(recorded, 'Issued');
+    const events = await sandbox.kube.makeApiClient(CoreV1Api).listNamespacedEvent({
+      namespace: 'shop',
+      fieldSelector: 'involvedObject.name=unrecorded,reason=CertificateIssued',
+    });
+    assert.equal(events.items.length, 1, 'recorded once');
+    assert.equal(jobsOf(jobs, 'shop/unrecorded-tls').length, 1, 'one Job');
+    assert.equal((await ordersFor(account(), [host])).length, 1, 'one order');
   });
 });
