@@ -23,6 +23,7 @@ import { watchIssuanceJobs } from './kube/job-watch.ts';
 import { WatchStates, startHealthServer } from './health.ts';
 import { kubernetesLeaseStore } from './leader/kubernetes-lease-store.ts';
 import { DEFAULT_ELECTION, LeaderElector } from './leader/leader-election.ts';
+import { Metrics } from './metrics.ts';
 import { DefinitionError, loadDefinition } from './process/definition.ts';
 import { systemClock } from './process/schedule.ts';
 import { JOB_FINISHED, Operator, SECRET_CHANGED } from './operator.ts';
@@ -57,6 +58,8 @@ async function main(): Promise<void> {
     );
   }
   const watches = new WatchStates();
+  // One per process: it outlives each Operator (one per leadership), so counters run on across them.
+  const metrics = new Metrics();
   const startOperator = () => {
     const started = new Operator({
       config,
@@ -64,33 +67,40 @@ async function main(): Promise<void> {
       cluster: new KubernetesCluster(kube, log),
       definition,
       clock: systemClock,
+      metrics,
       ingressEvents: watchIngresses(kube, config.watchNamespace, {
         onConnected: watches.track('Ingress'),
-        onRetry: (error, delayMs) =>
+        onRetry: (error, delayMs) => {
+          metrics.watchRestarted('ingress');
           log.warn(
             { error: (error as Error)?.message ?? String(error), delayMs },
             'Ingress watch failed: retrying',
-          ),
+          );
+        },
       }),
       secretEvents: watchManagedSecrets(kube, config.watchNamespace, {
         // Ready waits for it only where the diagram uses it (an edited diagram may have no "Secret changed").
         ...(definition.messageStarts.has(SECRET_CHANGED)
           ? { onConnected: watches.track('certificate Secret') }
           : {}),
-        onRetry: (error, delayMs) =>
+        onRetry: (error, delayMs) => {
+          metrics.watchRestarted('secret');
           log.warn(
             { error: (error as Error)?.message ?? String(error), delayMs },
             'certificate Secret watch failed: retrying',
-          ),
+          );
+        },
       }),
       jobEvents: watchIssuanceJobs(kube, config.namespace, {
         // Ready waits for it only where the diagram uses it (an edited diagram may have no "Job finished").
         ...(definition.messageStarts.has(JOB_FINISHED) ? { onConnected: watches.track('issuance Job') } : {}),
-        onRetry: (error, delayMs) =>
+        onRetry: (error, delayMs) => {
+          metrics.watchRestarted('job');
           log.warn(
             { error: (error as Error)?.message ?? String(error), delayMs },
             'issuance Job watch failed: retrying',
-          ),
+          );
+        },
       }),
     });
     started.start();
@@ -111,15 +121,28 @@ async function main(): Promise<void> {
         systemClock,
         log,
         {
-          onStartedLeading: () => (operator = startOperator()),
-          onStoppedLeading: () => void stopOperator(),
+          onStartedLeading: () => {
+            metrics.setLeader(true);
+            operator = startOperator();
+          },
+          onStoppedLeading: () => {
+            metrics.setLeader(false);
+            void stopOperator();
+          },
         },
       )
     : undefined;
-  const health = await startHealthServer(config.port, config.podIp ?? '0.0.0.0', {
-    disconnectedWatches: () => watches.disconnectedWatches(),
-    standby: () => elector !== undefined && operator === undefined,
-  });
+  // Without leader election this process is the one that works: it leads.
+  metrics.setLeader(elector === undefined);
+  const health = await startHealthServer(
+    config.port,
+    config.podIp ?? '0.0.0.0',
+    {
+      disconnectedWatches: () => watches.disconnectedWatches(),
+      standby: () => elector !== undefined && operator === undefined,
+    },
+    metrics.registry,
+  );
   log.info(
     {
       url: config.url,

@@ -5,18 +5,23 @@
  *
  * What the host does and the diagram does not show: mapping Ingresses to tokens (with their problems
  * reported as warnings and Events), the schedule's repetition, and bounding how many runs execute at
- * once. Every decision about a token (deduplicate, inspect, launch, record) is in the diagram.
+ * once. Every decision about a token (deduplicate, inspect, launch, record) is in the diagram. The host
+ * also turns the runs' ends into metrics (src/metrics.ts), when it is given them.
  */
 import type { V1Ingress, V1Job, V1Secret } from '@kubernetes/client-node';
 import type { Observable, Subscription } from 'rxjs';
+import type { PolicyVerdict } from './certificate/policy.ts';
+import { renewalTime } from './certificate/renewal.ts';
 import type { Config } from './config.ts';
 import type { Cycle } from './duration.ts';
 import { RequestIndex } from './ingress/request-index.ts';
 import type { CertificateRequest, IngressProblem } from './ingress/requests.ts';
+import type { IssuanceOutcome } from './issuance/job-contract.ts';
 import type { Cluster } from './kube/cluster.ts';
 import { finishedJob, type FinishedJob } from './kube/job-watch.ts';
 import type { WatchEvent } from './kube/list-watch.ts';
 import type { Logger } from './log.ts';
+import type { CertificateTimes, Metrics } from './metrics.ts';
 import type { ProcessDefinition } from './process/definition.ts';
 import { Deduplicator } from './process/deduplicator.ts';
 import { RunQueue } from './process/run-queue.ts';
@@ -59,6 +64,26 @@ const ROUTINE_ENDS = new Set(['valid', 'collapsed']);
 /** Run ends after which a certificate's task errors in a row start again from none. */
 const GOOD_ENDS = new Set(['valid', 'launched', 'adopted', 'issued']);
 
+/** A finished Job as the Job watch saw it, with its creation time (epoch ms) when the API server gave one. */
+type WatchedJob = FinishedJob & { createdAt?: number };
+
+/**
+ * The times of the certificate a verdict of "Inspect certificate" read: expiry and renewal; undefined when
+ * it read none of kube-lego's (a foreign Secret, none, no data, a certificate that does not parse, a check
+ * of the Secret's metadata failing before parsing). The verdict has a renewal time only for a valid
+ * certificate; for one found due, expired or for other hosts it is computed as the policy computes it
+ * (src/certificate/renewal.ts; the policy is given no ACME renewal window), so an overdue renewal shows as
+ * a renewal time in the past rather than as no series.
+ */
+export function certificateTimes(
+  verdict: PolicyVerdict,
+  minimumValidityMs: number,
+): CertificateTimes | undefined {
+  const { notBefore, notAfter } = verdict;
+  if (verdict.foreign || notBefore === undefined || notAfter === undefined) return undefined;
+  return { notAfter, renewAt: verdict.renewAt ?? renewalTime(notBefore, notAfter, minimumValidityMs) };
+}
+
 /** What the operator is built from. */
 export interface OperatorParts {
   config: Config;
@@ -72,6 +97,12 @@ export interface OperatorParts {
   definition: ProcessDefinition;
   clock: Clock;
   maxConcurrentRuns?: number;
+  /**
+   * Where runs, tasks, issuances and certificates are counted; none when undefined. It outlives the
+   * operator (main.ts makes a new operator on each leadership), so the operator drops its certificate
+   * series when it stops.
+   */
+  metrics?: Metrics;
 }
 
 /** The running operator. */
@@ -87,7 +118,7 @@ export class Operator {
   /** uids of the finished Jobs a "Job finished" token was sent for (or is held for), till the Job is deleted. */
   readonly #finishedJobs = new Set<string>();
   /** Finished Jobs whose certificate no Ingress claims (yet), by certificate key: Job uid → Job name. */
-  readonly #unclaimedJobs = new Map<string, Map<string, FinishedJob>>();
+  readonly #unclaimedJobs = new Map<string, Map<string, WatchedJob>>();
   /** Names of the finished Jobs seen (by name, as runs know them), till the Job is deleted. */
   readonly #finishedNames = new Set<string>();
   /**
@@ -100,6 +131,14 @@ export class Operator {
   readonly #retries = new Map<string, unknown>();
   readonly #services: LifecycleServices;
   #schedule: Schedule | undefined;
+  /**
+   * With metrics: the certificate keys each Ingress's `spec.tls` named at its last event, by uid, so the
+   * series of a certificate no Ingress claims any more are dropped as the last claim goes.
+   */
+  readonly #ingressKeys = new Map<string, string[]>();
+  /** Stops the load gauges reading this operator's status. */
+  #unobserve: (() => void) | undefined;
+  #stopped = false;
 
   constructor(parts: OperatorParts) {
     this.#parts = parts;
@@ -120,7 +159,9 @@ export class Operator {
       taskFailures: new Map(),
     };
     this.#services = services;
-    this.#runner = new ProcessRunner(parts.definition, lifecycleTasks, services, parts.log);
+    this.#runner = new ProcessRunner(parts.definition, lifecycleTasks, services, parts.log, {
+      onTaskEnd: (task, seconds, failed) => this.#metrics?.taskEnded(task, seconds, failed),
+    });
     this.#queue = new RunQueue(parts.maxConcurrentRuns ?? MAX_CONCURRENT_RUNS);
   }
 
@@ -146,8 +187,14 @@ export class Operator {
     };
   }
 
+  /** The metrics to record into: none once stopped, so a run ending late writes nothing after the stop. */
+  get #metrics(): Metrics | undefined {
+    return this.#stopped ? undefined : this.#parts.metrics;
+  }
+
   /** Starts watching Ingresses and the periodic schedule. */
   start(): void {
+    this.#unobserve = this.#parts.metrics?.observeOperator(() => this.status);
     this.#subscriptions.push(
       this.#parts.ingressEvents.subscribe({
         next: (event) => this.#onIngressEvent(event),
@@ -190,6 +237,10 @@ export class Operator {
 
   /** Stops watching, the schedule and every run. */
   async stop(): Promise<void> {
+    // Before the first await: a successor started meanwhile (a new leadership) keeps its own series.
+    this.#stopped = true;
+    this.#unobserve?.();
+    this.#parts.metrics?.forgetCertificates();
     for (const subscription of this.#subscriptions) subscription.unsubscribe();
     this.#schedule?.stop();
     for (const timer of this.#retries.values()) this.#parts.clock.clearTimeout(timer);
@@ -202,9 +253,11 @@ export class Operator {
     if (type === 'DELETED') {
       this.#reported.delete(uid);
       for (const promoted of this.#index.remove(uid)) this.#enqueue('ingress', promoted);
+      this.#releaseKeys(uid, undefined);
       return;
     }
     const { requests, problems } = this.#index.upsert(object);
+    this.#releaseKeys(uid, object);
     this.#report(uid, problems);
     for (const request of requests) {
       this.#enqueue('ingress', request);
@@ -243,8 +296,11 @@ export class Operator {
             }
             return;
           }
-          const finished = finishedJob(object);
-          if (finished === undefined || this.#finishedJobs.has(finished.uid)) return;
+          const seen = finishedJob(object);
+          if (seen === undefined || this.#finishedJobs.has(seen.uid)) return;
+          const created = object.metadata?.creationTimestamp;
+          const finished: WatchedJob =
+            created === undefined ? seen : { ...seen, createdAt: new Date(created).getTime() };
           this.#finishedJobs.add(finished.uid);
           this.#finishedNames.add(finished.name);
           this.#recheckAfter(finished.name);
@@ -259,7 +315,7 @@ export class Operator {
             { certificate: finished.certificate, job: finished.name },
             'issuance Job finished for a certificate no Ingress claims (yet): held',
           );
-          const held = this.#unclaimedJobs.get(finished.certificate) ?? new Map<string, FinishedJob>();
+          const held = this.#unclaimedJobs.get(finished.certificate) ?? new Map<string, WatchedJob>();
           held.set(finished.uid, finished);
           this.#unclaimedJobs.set(finished.certificate, held);
         },
@@ -337,7 +393,7 @@ export class Operator {
     }
   }
 
-  #enqueue(trigger: Trigger, token: CertificateRequest, job?: FinishedJob): void {
+  #enqueue(trigger: Trigger, token: CertificateRequest, job?: WatchedJob): void {
     const start: StartKind = trigger === 'periodic' ? 'timer' : 'message';
     const messages: Record<Trigger, string | undefined> = {
       secret: SECRET_CHANGED,
@@ -357,6 +413,7 @@ export class Operator {
       await Promise.resolve();
       const current = this.#index.winner(token.key);
       if (current === undefined) {
+        this.#metrics?.forgetCertificate(token.key);
         if (job !== undefined) {
           this.#log.debug(
             { certificate: token.key, job: job.name },
@@ -382,7 +439,72 @@ export class Operator {
       });
       this.#logResult(trigger, current, result);
       this.#afterRun(current.key, result);
+      this.#measure(trigger, current, result, job);
     });
+  }
+
+  /**
+   * What a run's end tells the metrics: the run, by trigger and end event; the certificate's times, when
+   * "Inspect certificate" read them; an issuance attempt, when a Job was launched (not adopted: another
+   * run or replica launched it) or replaced; a Job's outcome and duration, once "Record issuance" or
+   * "Record failure" recorded it (so a Job is counted once, however often it is seen finished).
+   */
+  #measure(
+    trigger: Trigger,
+    request: CertificateRequest,
+    result: RunResult,
+    job: WatchedJob | undefined,
+  ): void {
+    const metrics = this.#metrics;
+    if (metrics === undefined) return;
+    metrics.runEnded(trigger, result.end);
+    const { output } = result;
+    const verdict = output.inspectCertificate as PolicyVerdict | undefined;
+    if (verdict !== undefined) {
+      const labels = { namespace: request.namespace, secret: request.secretName };
+      metrics.certificateChecked(
+        request.key,
+        labels,
+        certificateTimes(verdict, this.#parts.config.minimumValidityMs),
+      );
+    }
+    const launched = output.launchIssuanceJob as LaunchResult | undefined;
+    if ((launched !== undefined && !launched.adopted) || output.replaceIssuanceJob !== undefined) {
+      metrics.issuanceAttempted(verdict?.reason ?? 'Unknown');
+    }
+    const outcome = output.readJobOutcome as IssuanceOutcome | undefined;
+    const recorded =
+      output.recordIssuance !== undefined
+        ? 'issued'
+        : output.recordFailure !== undefined
+          ? 'failed'
+          : undefined;
+    if (job !== undefined && outcome !== undefined && recorded !== undefined) {
+      const seconds =
+        job.createdAt === undefined || job.finishedAt < job.createdAt
+          ? undefined
+          : (job.finishedAt - job.createdAt) / 1000;
+      metrics.issuanceRecorded(recorded, outcome.reason, seconds);
+    }
+  }
+
+  /**
+   * With metrics: drops the certificate series of the keys Ingress `uid` named before this event that no
+   * Ingress claims now (the Ingress deleted, a `spec.tls` entry or the annotation removed), and notes the
+   * keys it names now (`namespace/secretName`, as src/ingress/requests.ts keys a request).
+   */
+  #releaseKeys(uid: string, ingress: V1Ingress | undefined): void {
+    const metrics = this.#metrics;
+    if (metrics === undefined) return;
+    for (const key of this.#ingressKeys.get(uid) ?? []) {
+      if (this.#index.winner(key) === undefined) metrics.forgetCertificate(key);
+    }
+    const namespace = ingress?.metadata?.namespace;
+    const keys = (ingress?.spec?.tls ?? []).flatMap(({ secretName }) =>
+      secretName ? [`${namespace}/${secretName}`] : [],
+    );
+    if (keys.length === 0) this.#ingressKeys.delete(uid);
+    else this.#ingressKeys.set(uid, keys);
   }
 
   /**

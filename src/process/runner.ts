@@ -8,7 +8,8 @@
  *   storing each result in `environment.output.<implementation>` for the gateways to read;
  * - starts each run at the start event of its trigger (message or timer), so the diagram's timer says when
  *   the host starts runs, not how long a run waits;
- * - logs every activity (process, activity, key, outcome, duration).
+ * - logs every activity (process, activity, key, outcome, duration), and reports each service task's
+ *   duration to an optional observer (the host's metrics).
  */
 import { EventEmitter } from 'node:events';
 import { Engine } from 'bpmn-engine';
@@ -117,6 +118,15 @@ interface ActivityApi {
   content?: { error?: { message?: string } };
 }
 
+/** What a runner reports besides its logs. */
+export interface RunnerOptions {
+  /**
+   * Called as each service task ends: its implementation name, how long it took (seconds), and whether it
+   * raised an error. For metrics: an error it throws is logged, and the run goes on.
+   */
+  onTaskEnd?(implementation: string, seconds: number, failed: boolean): void;
+}
+
 let runCounter = 0;
 
 const kFlags = Symbol.for('flags');
@@ -136,6 +146,7 @@ export class ProcessRunner<Services, Token> {
   readonly #implementations: Readonly<Record<string, TaskImplementation<Services, Token>>>;
   readonly #services: Services;
   readonly #log: Logger;
+  readonly #onTaskEnd: RunnerOptions['onTaskEnd'];
   readonly #engines = new Set<{ engine: Engine; abort: AbortController }>();
 
   constructor(
@@ -143,11 +154,13 @@ export class ProcessRunner<Services, Token> {
     implementations: Readonly<Record<string, TaskImplementation<Services, Token>>>,
     services: Services,
     log: Logger,
+    options: RunnerOptions = {},
   ) {
     this.definition = definition;
     this.#implementations = implementations;
     this.#services = services;
     this.#log = log.child({ process: definition.name });
+    this.#onTaskEnd = options.onTaskEnd;
   }
 
   /** Runs currently executing (including those parked at a wait). */
@@ -267,6 +280,15 @@ export class ProcessRunner<Services, Token> {
   #serviceBinder(token: Token, output: Record<string, unknown>, run: RunHandle, log: Logger) {
     const implementations = this.#implementations;
     const services = this.#services;
+    const onTaskEnd = this.#onTaskEnd;
+    /** Tells the observer that task `name` ended; its own error must not leave the run without an answer. */
+    const reportEnd = (name: string, durationMs: number, failed: boolean) => {
+      try {
+        onTaskEnd?.(name, durationMs / 1000, failed);
+      } catch (error) {
+        log.warn({ implementation: name, error: (error as Error).message }, 'task observer failed');
+      }
+    };
     return (activity: { type: string; id: string; name?: string; behaviour: Record<string, unknown> }) => {
       if (activity.type !== 'bpmn:ServiceTask') return undefined;
       const name = implementationName(activity.behaviour)!;
@@ -284,11 +306,13 @@ export class ProcessRunner<Services, Token> {
                 const value = result ?? {};
                 output[name] = value;
                 environment.output[name] = value;
+                const durationMs = performance.now() - started;
+                reportEnd(name, durationMs, false);
                 log.debug(
                   {
                     activity: activity.id,
                     implementation: name,
-                    durationMs: performance.now() - started,
+                    durationMs,
                     outcome: loggableResult(value),
                   },
                   `${activityInfo.name}: done`,
@@ -306,11 +330,13 @@ export class ProcessRunner<Services, Token> {
                 };
                 output.error = recorded;
                 environment.output.error = recorded;
+                const durationMs = performance.now() - started;
+                reportEnd(name, durationMs, true);
                 log.warn(
                   {
                     activity: activity.id,
                     implementation: name,
-                    durationMs: performance.now() - started,
+                    durationMs,
                     error: failure.message,
                   },
                   `${activityInfo.name}: failed`,

@@ -4,18 +4,11 @@
  * controller, Pebble validates through the ingress router, and the garbage collector does its real work.
  */
 import assert from 'node:assert/strict';
-import { createNamespace, eventually } from '../support/cluster-testing.ts';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { eventually } from '../support/cluster-testing.ts';
+import { describe, it } from 'node:test';
 import { X509Certificate } from 'node:crypto';
 import { BatchV1Api, CoreV1Api, type V1Ingress, type V1Secret } from '@kubernetes/client-node';
-import {
-  installKubeLego,
-  installObjects,
-  operatorLogs,
-  sandboxSettings,
-  startSandbox,
-  type Sandbox,
-} from '../support/sandbox.ts';
+import type { Sandbox } from '../support/sandbox.ts';
 import {
   ingressManifest,
   jobFinished,
@@ -29,6 +22,7 @@ import {
   validSecret,
   watchJobs,
 } from './e2e-harness.ts';
+import { sandboxSuite } from './sandbox-suite.ts';
 import { readSecret } from '../jobs/issuance-harness.ts';
 import { ordersFor } from '../support/pebble-orders.ts';
 
@@ -66,49 +60,22 @@ describe('certificate lifecycle, end to end', () => {
   let sandbox: Sandbox;
   let jobs: Awaited<ReturnType<typeof watchJobs>>;
 
-  /** Whether a test or the set-up failed: then the operator's and every component's logs are printed. */
-  let failed = false;
-  const printLogs = async (): Promise<void> => {
-    if (sandbox) process.stderr.write(`${await operatorLogs(sandbox).catch(String)}\n${sandbox.logs()}\n`);
-  };
-
-  before(async () => {
-    try {
-      await setUp();
-    } catch (error) {
-      await printLogs();
-      throw error;
-    }
-  });
-
-  async function setUp(): Promise<void> {
-    sandbox = await startSandbox();
-    await installKubeLego(
-      sandbox,
-      await installObjects({
-        ...sandboxSettings(sandbox),
-        LEGO_CHECK_INTERVAL: '5s',
-        LEGO_JOB_TTL: '3s',
-        // The restart test holds a Job in its self-check while the operator restarts: retry often (each
-        // wait 1.2 times the last, from 200 ms) and long enough for the restart.
-        LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER: '1.2',
-        LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '60s',
-      }),
-    );
-    await eventually('the operator pod ready', () => operatorReady(sandbox));
-    await createNamespace(sandbox.kube, 'shop');
-    jobs = await watchJobs(sandbox.kube);
-  }
-
-  afterEach((context) => {
-    // TestContext.passed (Node 21+) is missing from @types/node's typing of the hook's context.
-    if ((context as { passed?: boolean }).passed === false) failed = true;
-  });
-
-  after(async () => {
-    jobs?.stop();
-    if (failed) await printLogs();
-    await sandbox?.stop();
+  sandboxSuite({
+    settings: {
+      LEGO_CHECK_INTERVAL: '5s',
+      LEGO_JOB_TTL: '3s',
+      // The restart test holds a Job in its self-check while the operator restarts: retry often (each
+      // wait 1.2 times the last, from 200 ms) and long enough for the restart.
+      LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER: '1.2',
+      LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '60s',
+    },
+    setUp: async (started) => {
+      sandbox = started;
+      jobs = await watchJobs(started.kube);
+    },
+    cleanUp: async () => {
+      jobs?.stop();
+    },
   });
 
   it('issues one valid Secret per tls entry, through completed Jobs whose solver objects are then gone', async () => {

@@ -6,51 +6,22 @@
  * took is printed; `npm run bench` measures it against its target.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { readSecret } from '../jobs/issuance-harness.ts';
-import { createNamespace, eventually } from '../support/cluster-testing.ts';
-import {
-  installKubeLego,
-  installObjects,
-  operatorLogs,
-  sandboxSettings,
-  startSandbox,
-  type Sandbox,
-} from '../support/sandbox.ts';
-import { ingressManifest, networking, operatorReady, operatorRuns, validSecret } from './e2e-harness.ts';
+import { eventually } from '../support/cluster-testing.ts';
+import type { Sandbox } from '../support/sandbox.ts';
+import { ingressManifest, networking, operatorRuns, validSecret } from './e2e-harness.ts';
+import { sandboxSuite } from './sandbox-suite.ts';
 
 describe('certificate recovery, end to end', () => {
   let sandbox: Sandbox;
-  let failed = false;
-  const printLogs = async (): Promise<void> => {
-    if (sandbox) process.stderr.write(`${await operatorLogs(sandbox).catch(String)}\n${sandbox.logs()}\n`);
-  };
-
-  before(async () => {
-    try {
-      sandbox = await startSandbox();
-      // An hour between periodic checks: within a test, only the watches can bring a certificate back.
-      await installKubeLego(
-        sandbox,
-        await installObjects({ ...sandboxSettings(sandbox), LEGO_CHECK_INTERVAL: '1h', LEGO_JOB_TTL: '3s' }),
-      );
-      await eventually('the operator pod ready', () => operatorReady(sandbox));
-      await createNamespace(sandbox.kube, 'shop');
-    } catch (error) {
-      await printLogs();
-      throw error;
-    }
-  });
-
-  afterEach((context) => {
-    // TestContext.passed (Node 21+) is missing from @types/node's typing of the hook's context.
-    if ((context as { passed?: boolean }).passed === false) failed = true;
-  });
-
-  after(async () => {
-    if (failed) await printLogs();
-    await sandbox?.stop();
+  // An hour between periodic checks: within a test, only the watches can bring a certificate back.
+  sandboxSuite({
+    settings: { LEGO_CHECK_INTERVAL: '1h', LEGO_JOB_TTL: '3s' },
+    setUp: async (started) => {
+      sandbox = started;
+    },
   });
 
   it('brings a deleted certificate Secret back through the Secret watch', async () => {

@@ -8,30 +8,23 @@
  * the back-off, with one valid order in the end.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { BatchV1Api, CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
-import { createNamespace, eventually } from '../support/cluster-testing.ts';
+import { eventually } from '../support/cluster-testing.ts';
 import { ordersFor } from '../support/pebble-orders.ts';
 import { claimAddress, type ClaimedAddress } from '../support/loopback.ts';
-import {
-  installKubeLego,
-  installObjects,
-  operatorLogs,
-  sandboxSettings,
-  startSandbox,
-  type Sandbox,
-} from '../support/sandbox.ts';
+import type { Sandbox } from '../support/sandbox.ts';
 import {
   ingressManifest,
   jobFinished,
   jobsOf,
   networking,
-  operatorReady,
   operatorRuns,
   restartOperator,
   validSecret,
   watchJobs,
 } from './e2e-harness.ts';
+import { sandboxSuite } from './sandbox-suite.ts';
 
 /** The back-off's first wait: long enough for a restart to fall inside it. */
 const RETRY_AFTER_MS = 20_000;
@@ -40,45 +33,23 @@ describe('retry of a failed issuance, end to end', () => {
   let sandbox: Sandbox;
   let jobs: Awaited<ReturnType<typeof watchJobs>>;
   let nowhere: ClaimedAddress;
-  let failed = false;
-  const printLogs = async (): Promise<void> => {
-    if (sandbox) process.stderr.write(`${await operatorLogs(sandbox).catch(String)}\n${sandbox.logs()}\n`);
-  };
-
-  before(async () => {
-    try {
+  sandboxSuite({
+    settings: {
+      LEGO_CHECK_INTERVAL: '1h',
+      LEGO_RETRY_INITIAL_INTERVAL: `${RETRY_AFTER_MS / 1000}s`,
+      LEGO_RETRY_MAX_INTERVAL: '10m',
+      LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '2s',
+    },
+    setUp: async (started) => {
+      sandbox = started;
       // An address of our own where nothing listens: connections to it are refused at once.
       nowhere = await claimAddress();
-      sandbox = await startSandbox();
-      await installKubeLego(
-        sandbox,
-        await installObjects({
-          ...sandboxSettings(sandbox),
-          LEGO_CHECK_INTERVAL: '1h',
-          LEGO_RETRY_INITIAL_INTERVAL: `${RETRY_AFTER_MS / 1000}s`,
-          LEGO_RETRY_MAX_INTERVAL: '10m',
-          LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '2s',
-        }),
-      );
-      await eventually('the operator pod ready', () => operatorReady(sandbox));
-      await createNamespace(sandbox.kube, 'shop');
-      jobs = await watchJobs(sandbox.kube);
-    } catch (error) {
-      await printLogs();
-      throw error;
-    }
-  });
-
-  afterEach((context) => {
-    // TestContext.passed (Node 21+) is missing from @types/node's typing of the hook's context.
-    if ((context as { passed?: boolean }).passed === false) failed = true;
-  });
-
-  after(async () => {
-    if (failed) await printLogs();
-    jobs?.stop();
-    await sandbox?.stop();
-    await nowhere?.release();
+      jobs = await watchJobs(started.kube);
+    },
+    cleanUp: async () => {
+      jobs?.stop();
+      await nowhere?.release();
+    },
   });
 
   it('retries when the back-off runs out, not at a restart, and issues', async () => {

@@ -6,26 +6,13 @@
  * README comes from here).
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { createNamespace, eventually } from '../support/cluster-testing.ts';
+import { eventually } from '../support/cluster-testing.ts';
 import { claimAddress, type ClaimedAddress } from '../support/loopback.ts';
-import {
-  installKubeLego,
-  installObjects,
-  operatorLogs,
-  sandboxSettings,
-  startSandbox,
-  type Sandbox,
-} from '../support/sandbox.ts';
-import {
-  ingressManifest,
-  jobFinished,
-  networking,
-  operatorReady,
-  validSecret,
-  watchJobs,
-} from './e2e-harness.ts';
+import type { Sandbox } from '../support/sandbox.ts';
+import { ingressManifest, jobFinished, networking, validSecret, watchJobs } from './e2e-harness.ts';
+import { sandboxSuite } from './sandbox-suite.ts';
 
 /** How many certificates keep failing. */
 const FAILING = 70;
@@ -34,45 +21,23 @@ describe('failing certificates do not block the others, end to end', () => {
   let sandbox: Sandbox;
   let jobs: Awaited<ReturnType<typeof watchJobs>>;
   let nowhere: ClaimedAddress;
-  let failed = false;
-  const printLogs = async (): Promise<void> => {
-    if (sandbox) process.stderr.write(`${await operatorLogs(sandbox).catch(String)}\n${sandbox.logs()}\n`);
-  };
-
-  before(async () => {
-    try {
+  // The self-checks retry for 10 minutes: the failing Jobs run for the whole test.
+  sandboxSuite({
+    settings: {
+      LEGO_CHECK_INTERVAL: '1h',
+      LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL: '1s',
+      LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '10m',
+      LEGO_LOG_LEVEL: 'info',
+    },
+    setUp: async (started) => {
+      sandbox = started;
       nowhere = await claimAddress();
-      sandbox = await startSandbox();
-      // The self-checks retry for 10 minutes: the failing Jobs run for the whole test.
-      await installKubeLego(
-        sandbox,
-        await installObjects({
-          ...sandboxSettings(sandbox),
-          LEGO_CHECK_INTERVAL: '1h',
-          LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL: '1s',
-          LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '10m',
-          LEGO_LOG_LEVEL: 'info',
-        }),
-      );
-      await eventually('the operator pod ready', () => operatorReady(sandbox));
-      await createNamespace(sandbox.kube, 'shop');
-      jobs = await watchJobs(sandbox.kube);
-    } catch (error) {
-      await printLogs();
-      throw error;
-    }
-  });
-
-  afterEach((context) => {
-    // TestContext.passed (Node 21+) is missing from @types/node's typing of the hook's context.
-    if ((context as { passed?: boolean }).passed === false) failed = true;
-  });
-
-  after(async () => {
-    if (failed) await printLogs();
-    jobs?.stop();
-    await sandbox?.stop();
-    await nowhere?.release();
+      jobs = await watchJobs(started.kube);
+    },
+    cleanUp: async () => {
+      jobs?.stop();
+      await nowhere?.release();
+    },
   });
 
   it(`issues a new good certificate while ${FAILING} others keep failing their self-checks`, async () => {

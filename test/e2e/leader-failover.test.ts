@@ -10,19 +10,12 @@
  * their targets.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
-import { createNamespace, eventually } from '../support/cluster-testing.ts';
+import { eventually } from '../support/cluster-testing.ts';
 import { claimAddress, type ClaimedAddress } from '../support/loopback.ts';
 import { ordersFor } from '../support/pebble-orders.ts';
-import {
-  installKubeLego,
-  installObjects,
-  operatorLogs,
-  sandboxSettings,
-  startSandbox,
-  type Sandbox,
-} from '../support/sandbox.ts';
+import type { Sandbox } from '../support/sandbox.ts';
 import {
   ingressManifest,
   jobsOf,
@@ -32,11 +25,11 @@ import {
   networking,
   newLeader,
   operatorPods,
-  operatorReady,
   operatorRuns,
   validSecret,
   watchJobs,
 } from './e2e-harness.ts';
+import { sandboxSuite } from './sandbox-suite.ts';
 
 /** The Lease's duration (src/leader/leader-election.ts's default). */
 const LEASE_MS = 10_000;
@@ -45,44 +38,22 @@ describe('leader failover, end to end', () => {
   let sandbox: Sandbox;
   let nowhere: ClaimedAddress;
   let jobs: Awaited<ReturnType<typeof watchJobs>>;
-  let failed = false;
-  const printLogs = async (): Promise<void> => {
-    if (sandbox) process.stderr.write(`${await operatorLogs(sandbox).catch(String)}\n${sandbox.logs()}\n`);
-  };
-
-  before(async () => {
-    try {
+  // The self-checks retry long enough for a Job to be held across a failover.
+  sandboxSuite({
+    settings: {
+      LEGO_CHECK_INTERVAL: '1h',
+      LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '2m',
+      LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER: '1.2',
+    },
+    setUp: async (started) => {
+      sandbox = started;
       nowhere = await claimAddress();
-      sandbox = await startSandbox();
-      // The self-checks retry long enough for a Job to be held across a failover.
-      await installKubeLego(
-        sandbox,
-        await installObjects({
-          ...sandboxSettings(sandbox),
-          LEGO_CHECK_INTERVAL: '1h',
-          LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '2m',
-          LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER: '1.2',
-        }),
-      );
-      await eventually('the operator pod ready', () => operatorReady(sandbox));
-      await createNamespace(sandbox.kube, 'shop');
-      jobs = await watchJobs(sandbox.kube);
-    } catch (error) {
-      await printLogs();
-      throw error;
-    }
-  });
-
-  afterEach((context) => {
-    // TestContext.passed (Node 21+) is missing from @types/node's typing of the hook's context.
-    if ((context as { passed?: boolean }).passed === false) failed = true;
-  });
-
-  after(async () => {
-    if (failed) await printLogs();
-    jobs?.stop();
-    await sandbox?.stop();
-    await nowhere?.release();
+      jobs = await watchJobs(started.kube);
+    },
+    cleanUp: async () => {
+      jobs?.stop();
+      await nowhere?.release();
+    },
   });
 
   const account = () => ({ kube: sandbox.kube, caPem: sandbox.pebble.caCertPem });

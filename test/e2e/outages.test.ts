@@ -8,27 +8,20 @@
  * The times measured are printed.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { createNamespace, eventually } from '../support/cluster-testing.ts';
-import {
-  installKubeLego,
-  installObjects,
-  operatorLogs,
-  sandboxSettings,
-  startSandbox,
-  type Sandbox,
-} from '../support/sandbox.ts';
+import { eventually } from '../support/cluster-testing.ts';
+import type { Sandbox } from '../support/sandbox.ts';
 import {
   ingressManifest,
   jobsOf,
   leaderPod,
   networking,
-  operatorReady,
   operatorRuns,
   validSecret,
   watchJobs,
 } from './e2e-harness.ts';
+import { sandboxSuite } from './sandbox-suite.ts';
 
 /** How many times the operator's containers restarted, by pod. */
 async function operatorRestarts(sandbox: Sandbox): Promise<Record<string, number>> {
@@ -46,46 +39,24 @@ async function operatorRestarts(sandbox: Sandbox): Promise<Record<string, number
 describe('outages of the API server, etcd and the CA, end to end', () => {
   let sandbox: Sandbox;
   let jobs: Awaited<ReturnType<typeof watchJobs>> | undefined;
-  let failed = false;
-  const printLogs = async (): Promise<void> => {
-    if (sandbox) process.stderr.write(`${await operatorLogs(sandbox).catch(String)}\n${sandbox.logs()}\n`);
-  };
-
-  before(async () => {
-    try {
-      sandbox = await startSandbox();
-      await installKubeLego(
-        sandbox,
-        await installObjects({
-          ...sandboxSettings(sandbox),
-          LEGO_CHECK_INTERVAL: '1h',
-          LEGO_RETRY_INITIAL_INTERVAL: '20s',
-          LEGO_RETRY_MAX_INTERVAL: '10m',
-        }),
-      );
-      await eventually('the operator pod ready', () => operatorReady(sandbox));
-      await createNamespace(sandbox.kube, 'shop');
+  sandboxSuite({
+    settings: {
+      LEGO_CHECK_INTERVAL: '1h',
+      LEGO_RETRY_INITIAL_INTERVAL: '20s',
+      LEGO_RETRY_MAX_INTERVAL: '10m',
+    },
+    setUp: async (started) => {
+      sandbox = started;
       // The ACME account exists before the faults: the burst's Jobs share it.
-      await networking(sandbox.kube).createNamespacedIngress({
+      await networking(started.kube).createNamespacedIngress({
         namespace: 'shop',
         body: ingressManifest('steady', [{ secretName: 'steady-tls', hosts: ['steady.shop.test'] }]),
       });
-      await validSecret(sandbox, 'shop', 'steady-tls', ['steady.shop.test']);
-    } catch (error) {
-      await printLogs();
-      throw error;
-    }
-  });
-
-  afterEach((context) => {
-    // TestContext.passed (Node 21+) is missing from @types/node's typing of the hook's context.
-    if ((context as { passed?: boolean }).passed === false) failed = true;
-  });
-
-  after(async () => {
-    if (failed) await printLogs();
-    jobs?.stop();
-    await sandbox?.stop();
+      await validSecret(started, 'shop', 'steady-tls', ['steady.shop.test']);
+    },
+    cleanUp: async () => {
+      jobs?.stop();
+    },
   });
 
   it('rides out 30 s without the API server, missing nothing, restarting nothing', async () => {

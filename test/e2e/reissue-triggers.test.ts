@@ -9,21 +9,14 @@
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { BatchV1Api, CoreV1Api, type CoreV1Event, type V1Job, type V1Secret } from '@kubernetes/client-node';
 import { readSecret, verifyTlsSecret } from '../jobs/issuance-harness.ts';
 import { testCertificate } from '../support/certificates.ts';
-import { createNamespace, eventually } from '../support/cluster-testing.ts';
+import { eventually } from '../support/cluster-testing.ts';
 import { ordersFor } from '../support/pebble-orders.ts';
 import { startPebble, type Pebble } from '../support/pebble.ts';
-import {
-  installKubeLego,
-  installObjects,
-  operatorLogs,
-  sandboxSettings,
-  startSandbox,
-  type Sandbox,
-} from '../support/sandbox.ts';
+import type { Sandbox } from '../support/sandbox.ts';
 import { ACCOUNT_KEYS } from '../../src/kube/secret-account-store.ts';
 import {
   ingressManifest,
@@ -32,11 +25,11 @@ import {
   logEntries,
   networking,
   operatorRuns,
-  operatorReady,
   rolloutRestart,
   validSecret,
   watchJobs,
 } from './e2e-harness.ts';
+import { sandboxSuite } from './sandbox-suite.ts';
 
 /** The periodic check of this file's operator: short, so a test can wait for one to pass. */
 const CHECK_INTERVAL = '10s';
@@ -73,44 +66,18 @@ describe('reissue triggers, end to end', () => {
   const pebbles: Pebble[] = [];
 
   /** Whether a test or the set-up failed: then the operator's and every component's logs are printed. */
-  let failed = false;
-  const printLogs = async (): Promise<void> => {
-    if (!sandbox) return;
-    const others = pebbles.map((pebble) => `--- second pebble\n${pebble.logs().slice(-3000)}`).join('\n');
-    process.stderr.write(`${await operatorLogs(sandbox).catch(String)}\n${sandbox.logs()}\n${others}\n`);
-  };
-
-  before(async () => {
-    try {
-      sandbox = await startSandbox();
-      await installKubeLego(
-        sandbox,
-        await installObjects({
-          ...sandboxSettings(sandbox),
-          LEGO_CHECK_INTERVAL: CHECK_INTERVAL,
-          LEGO_JOB_TTL: '3s',
-        }),
-      );
-      await eventually('the operator pod ready', () => operatorReady(sandbox));
-      await createNamespace(sandbox.kube, 'foreign');
-      await createNamespace(sandbox.kube, 'shop');
-      jobs = await watchJobs(sandbox.kube);
-    } catch (error) {
-      await printLogs();
-      throw error;
-    }
-  });
-
-  afterEach((context) => {
-    // TestContext.passed (Node 21+) is missing from @types/node's typing of the hook's context.
-    if ((context as { passed?: boolean }).passed === false) failed = true;
-  });
-
-  after(async () => {
-    jobs?.stop();
-    if (failed) await printLogs();
-    await Promise.all(pebbles.map((pebble) => pebble.stop()));
-    await sandbox?.stop();
+  sandboxSuite({
+    settings: { LEGO_CHECK_INTERVAL: CHECK_INTERVAL, LEGO_JOB_TTL: '3s' },
+    namespaces: ['foreign', 'shop'],
+    setUp: async (started) => {
+      sandbox = started;
+      jobs = await watchJobs(started.kube);
+    },
+    cleanUp: async () => {
+      jobs?.stop();
+      await Promise.all(pebbles.map((pebble) => pebble.stop()));
+    },
+    moreLogs: () => pebbles.map((pebble) => `--- second pebble\n${pebble.logs().slice(-3000)}`).join('\n'),
   });
 
   it('leaves a Secret another controller manages untouched, with a ForeignSecret Warning naming it and the fix', async () => {

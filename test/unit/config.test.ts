@@ -449,10 +449,7 @@ describe('parseConfig bad values', () => {
       'LEGO_HTTP01_PORT="70000" is not valid: expected a whole number from 1 to 65535',
     ],
     [{ LEGO_KEY_TYPE: 'dsa' }, 'LEGO_KEY_TYPE="dsa" is not valid: expected one of rsa, ecdsa'],
-    [
-      { LEGO_LEADER_ELECTION: 'yes' },
-      'LEGO_LEADER_ELECTION="yes" is not valid: expected one of true, false',
-    ],
+    [{ LEGO_LEADER_ELECTION: 'yes' }, 'LEGO_LEADER_ELECTION="yes" is not valid: expected one of true, false'],
     [{ LEGO_SELF_CHECK: 'no' }, 'LEGO_SELF_CHECK="no" is not valid: expected one of true, false'],
     [
       { LEGO_SELF_CHECK_PORT: '0' },

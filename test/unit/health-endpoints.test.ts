@@ -1,13 +1,15 @@
 /**
  * /healthz answers while the process does, whatever the watches do; /readyz answers 503 naming the watches
- * not connected, as list+watch reports them (before the first list, while reconnecting), else 200; anything
- * else is 404. Real HTTP on loopback.
+ * not connected, as list+watch reports them (before the first list, while reconnecting), else 200; /metrics
+ * answers the Prometheus text format when the server is given metrics; anything else is 404. Real HTTP on
+ * loopback.
  */
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import { it, type TestContext } from 'node:test';
 import { WatchStates, startHealthServer } from '../../src/health.ts';
 import { listWatch, type ListWatchApi } from '../../src/kube/list-watch.ts';
+import { Metrics } from '../../src/metrics.ts';
 
 /** Starts a health server on loopback for the test; returns a GET that gives status and body. */
 async function serve(t: TestContext, state: WatchStates) {
@@ -94,4 +96,23 @@ it('follows a real list+watch: not ready until it connects, not ready while it r
   allowReconnect!();
   await until(() => watches.disconnectedWatches().length === 0, 'the watch to reconnect');
   assert.deepEqual(await get('/readyz'), [200, 'ok'], 'watching again');
+});
+
+it('answers /metrics with the Prometheus text format, the operator metrics and the process metrics', async (t) => {
+  const metrics = new Metrics();
+  metrics.setLeader(true);
+  const server = await startHealthServer(0, '127.0.0.1', new WatchStates(), metrics.registry);
+  t.after(() => server.close());
+  const port = (server.address() as { port: number }).port;
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+  const text = await response.text();
+  assert.match(text, /^# TYPE kube_lego_leader gauge$/m);
+  assert.match(text, /^kube_lego_leader 1$/m);
+  assert.match(text, /^kube_lego_runs_queued 0$/m, 'no operator running: nothing queued');
+  assert.match(text, /^process_cpu_user_seconds_total /m);
+  assert.match(text, /^nodejs_eventloop_lag_seconds /m);
+  const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+  assert.deepEqual([health.status, (await health.text()).trim()], [200, 'ok'], 'the probes still answer');
 });

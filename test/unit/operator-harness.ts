@@ -5,6 +5,7 @@ import { parseConfig } from '../../src/config.ts';
 import { orderFromEnv } from '../../src/issuance/job-contract.ts';
 import type { WatchEvent } from '../../src/kube/list-watch.ts';
 import { createLogger } from '../../src/log.ts';
+import type { Metrics } from '../../src/metrics.ts';
 import { loadDefinition } from '../../src/process/definition.ts';
 import { Operator } from '../../src/operator.ts';
 import { lifecycleTasks } from '../../tasks/index.ts';
@@ -48,13 +49,14 @@ export async function until(condition: () => boolean, ms = 10_000): Promise<void
  * Builds and starts an operator on the shipped diagram (or `xml`), on a new fake cluster and clock, or on
  * those of a previous operator (`restartOn`: a restart, the cluster's state kept); `lines` collects its JSON log lines,
  * `events` and `secretEvents` feed its Ingress and Secret watches; the fake cluster's `jobEvents` its Job
- * watch (a Job the test finishes is seen finished).
+ * watch (a Job the test finishes is seen finished); `metrics`, when given, counts what it does.
  */
 export async function operatorHarness(
   env: Record<string, string> = {},
   maxConcurrentRuns = 64,
   xml?: string,
   restartOn?: { cluster: FakeCluster; clock: FakeClock },
+  metrics?: Metrics,
 ) {
   const config = parseConfig(env);
   const cluster = restartOn?.cluster ?? new FakeCluster({ namespace: config.namespace });
@@ -83,6 +85,7 @@ export async function operatorHarness(
     definition,
     clock,
     maxConcurrentRuns,
+    ...(metrics !== undefined && { metrics }),
   });
   operator.start();
   /** Ends a Job successfully, writing a good certificate for its order as the real Job would (its env). */
