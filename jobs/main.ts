@@ -28,6 +28,7 @@ async function main(): Promise<number> {
     {
       config,
       podIp,
+      ...(process.env.LEGO_CHALLENGE_DIR ? { challengeDir: process.env.LEGO_CHALLENGE_DIR } : {}),
       accountStore: new SecretAccountStore(kube, config.namespace, config.secretName),
       ingressPresence: apiIngressPresence(kube),
       secrets: new TlsSecretWriter(kube),

@@ -23,6 +23,19 @@ export const CHALLENGE_PATH = '/.well-known/acme-challenge/';
 /** The ServiceAccount issuance Jobs run as (manifests/install.yml creates it). */
 export const ISSUER_SERVICE_ACCOUNT = 'kube-lego-issuer';
 
+/** Where the Job's two containers share the challenge responses (an in-memory emptyDir). */
+export const CHALLENGE_DIR = '/var/run/kube-lego/challenges';
+
+/** Where Kubernetes mounts a ServiceAccount's token; here into the `issue` container only. */
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** The container settings both containers of the Job share: non-root, read-only, no privileges. */
+const LOCKED_DOWN = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
+};
+
 /**
  * Deterministic Job name, `kube-lego-<secret name, cut to 30>-<hash>`, at most 51 characters (a label value,
  * as the solver Service selects the Job's pod by it, may have 63; the Job's pods add 6): the hash
@@ -84,7 +97,27 @@ export function issuanceObjects(
         spec: {
           restartPolicy: 'Never',
           serviceAccountName: ISSUER_SERVICE_ACCOUNT,
-          automountServiceAccountToken: true,
+          // The token is mounted into the `issue` container alone (volume kube-api-access below), never into
+          // `respond`, which answers the internet (docs/threat-model.md).
+          automountServiceAccountToken: false,
+          volumes: [
+            { name: 'challenges', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+            {
+              name: 'kube-api-access',
+              projected: {
+                defaultMode: 0o444,
+                sources: [
+                  { serviceAccountToken: { path: 'token', expirationSeconds: 3607 } },
+                  { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+                  {
+                    downwardAPI: {
+                      items: [{ path: 'namespace', fieldRef: { fieldPath: 'metadata.namespace' } }],
+                    },
+                  },
+                ],
+              },
+            },
+          ],
           securityContext: {
             runAsNonRoot: true,
             runAsUser: 65532,
@@ -92,16 +125,16 @@ export function issuanceObjects(
           },
           containers: [
             {
+              // Talks to the CA and the API server; reachable from nowhere (it listens on no port).
               name: 'issue',
               image: config.jobImage,
               command: ['node', 'jobs/main.ts'],
-              ports: [{ name: 'http01', containerPort: config.http01Port, protocol: 'TCP' }],
               terminationMessagePolicy: 'FallbackToLogsOnError',
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                capabilities: { drop: ['ALL'] },
-              },
+              securityContext: LOCKED_DOWN,
+              volumeMounts: [
+                { name: 'challenges', mountPath: CHALLENGE_DIR },
+                { name: 'kube-api-access', mountPath: SERVICE_ACCOUNT_DIR, readOnly: true },
+              ],
               // About 200 MiB resident, measured: Node 24 and @kubernetes/client-node, bpmn-engine, acme-client.
               resources: { requests: { cpu: '50m', memory: '256Mi' }, limits: { memory: '512Mi' } },
               env: [
@@ -123,6 +156,7 @@ export function issuanceObjects(
                 },
                 { name: 'LEGO_EXPONENTIAL_BACKOFF_MULTIPLIER', value: String(config.backoffMultiplier) },
                 { name: 'LEGO_HTTP01_PORT', value: String(config.http01Port) },
+                { name: 'LEGO_CHALLENGE_DIR', value: CHALLENGE_DIR },
                 { name: 'LEGO_KEY_TYPE', value: config.keyType },
                 { name: 'LEGO_SELF_CHECK', value: String(config.selfCheck) },
                 { name: 'LEGO_SELF_CHECK_PORT', value: String(config.selfCheckPort) },
@@ -142,6 +176,22 @@ export function issuanceObjects(
                   ingressName: request.ingress.name,
                   ingressUid: request.ingress.uid,
                 }),
+              ],
+            },
+            {
+              // Answers the CA's HTTP-01 requests from the responses `issue` hands it: no token, no key,
+              // no setting but its address, port and the shared directory (jobs/respond.ts).
+              name: 'respond',
+              image: config.jobImage,
+              command: ['node', 'jobs/respond.ts'],
+              ports: [{ name: 'http01', containerPort: config.http01Port, protocol: 'TCP' }],
+              securityContext: LOCKED_DOWN,
+              volumeMounts: [{ name: 'challenges', mountPath: CHALLENGE_DIR, readOnly: true }],
+              resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+              env: [
+                { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+                { name: 'LEGO_HTTP01_PORT', value: String(config.http01Port) },
+                { name: 'LEGO_CHALLENGE_DIR', value: CHALLENGE_DIR },
               ],
             },
           ],

@@ -1,10 +1,13 @@
-/** Clean up: stops the challenge responder, if one was started. Runs on success and after a failure. */
-import type { ChallengeResponder } from '../../src/acme/challenge-responder.ts';
+/**
+ * Clean up: withdraws the challenge responses, if any were published (the responder stops; in the Job's
+ * pod, the `respond` container ends). Runs on success and after a failure.
+ */
+import type { Publication } from './publish-challenges.ts';
 import type { IssuanceTask } from './services.ts';
 
 /** The `cleanUp` implementation. */
 export const cleanUp: IssuanceTask = async ({ output }) => {
-  const published = output.publishChallenges as { responder: ChallengeResponder } | undefined;
-  await published?.responder.close();
+  const published = output.publishChallenges as { publication: Publication } | undefined;
+  await published?.publication.close();
   return { responderClosed: published !== undefined };
 };

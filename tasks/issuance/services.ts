@@ -12,6 +12,11 @@ export interface IssuanceServices {
   config: Config;
   /** The pod's IP (`POD_IP`, downward API): where the challenge responder listens. */
   podIp: string;
+  /**
+   * The directory shared with the Job's `respond` container (`LEGO_CHALLENGE_DIR`), which answers the
+   * challenges from it; when undefined, this process answers them itself (a Job run outside such a pod).
+   */
+  challengeDir?: string;
   accountStore: AccountStore;
   /** Whether the order's Ingress is still there with its uid (src/kube/ingress-presence.ts). */
   ingressPresence: IngressPresenceCheck;

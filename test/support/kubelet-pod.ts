@@ -7,6 +7,8 @@
  *   renewed at 80% of their lifetime;
  * - init containers run one after the other, each to a zero exit; then all containers start at once;
  * - a container's process runs in its own process group, so stopping it takes whatever it started too;
+ * - the processes share this host's file system, so an env value naming a path inside one of the
+ *   container's mounts is rewritten to where that mount is on this host;
  * - restartPolicy Always restarts any exit and OnFailure a non-zero one, after a back-off of 200 ms doubling
  *   up to 5 s (reported as waiting CrashLoopBackOff); Never leaves the container terminated;
  * - the phase is Pending until every container has started once, Running while one runs or will restart,
@@ -536,11 +538,14 @@ export class PodWorker {
     const root = join(containerDir, 'root');
     await mkdir(root, { recursive: true });
     const mountEnv: Record<string, string> = { KUBELET_ROOT: root };
+    /** Each mount's path in the pod and where it is on this host. */
+    const mounted: [inPod: string, onHost: string][] = [];
     for (const mount of spec.volumeMounts ?? []) {
       const volume = this.#volumes.get(mount.name);
       if (volume === undefined) throw new ContainerConfigError(`volume ${mount.name} not found`);
       const target = mount.subPath ? join(volume, normalize(mount.subPath)) : volume;
       const at = await linkMount(root, mount.mountPath, target);
+      mounted.push([normalize(mount.mountPath).replace(/\/$/, ''), at]);
       mountEnv[`KUBELET_MOUNT_${sanitizeMountPath(mount.mountPath)}`] = at;
       if (normalize(mount.mountPath).replace(/\/$/, '') === SERVICE_ACCOUNT_DIR) {
         mountEnv.KUBELET_SA_DIR = at;
@@ -577,6 +582,13 @@ export class PodWorker {
     }
     const source = this.#host.source(namespace);
     const env = await containerEnv(this.#pod, spec, this.#ip, source, base);
+    // The processes share this host's file system: a setting that names a path in one of the container's
+    // mounts (LEGO_CHALLENGE_DIR=/var/run/...) names where that mount is here instead.
+    for (const [key, value] of Object.entries(env)) {
+      for (const [inPod, onHost] of mounted) {
+        if (value === inPod || value.startsWith(`${inPod}/`)) env[key] = onHost + value.slice(inPod.length);
+      }
+    }
     const expand = (value: string) => expandReferences(value, (key) => env[key]);
     const argv = [
       ...(image.commandPrefix ?? []),

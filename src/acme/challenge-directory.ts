@@ -1,0 +1,98 @@
+/**
+ * HTTP-01 responses handed from the issuance Job's `issue` container to its `respond` container through a
+ * directory they share (an in-memory emptyDir), so that the process that answers the internet holds no
+ * ServiceAccount token and nothing secret (docs/threat-model.md):
+ *
+ * - the issuer writes one file per token, named by the token and holding its key authorization (both are
+ *   public: the CA fetches them over plain HTTP), each written whole then renamed into place, and at the
+ *   end a `.done` file;
+ * - the responder reads the directory every `pollMs`, publishes what it finds on the in-memory responder
+ *   (src/acme/challenge-responder.ts: it never serves from the file system, and only base64url names are
+ *   read), and stops once `.done` appears, so the Job's pod completes when the issuer does.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startChallengeResponder, type ChallengeResponderOptions } from './challenge-responder.ts';
+
+/** The file whose presence ends the responder. */
+export const DONE_FILE = '.done';
+
+/** A token name as published: base64url characters only (RFC 8555 §8.3), so never a path. */
+const TOKEN = /^[A-Za-z0-9_-]+$/;
+
+/** One challenge response. */
+export interface PublishedChallenge {
+  token: string;
+  keyAuthorization: string;
+}
+
+/** The issuer's side: what it published, withdrawn by `close`. */
+export interface DirectoryPublication {
+  /** Removes the token files and writes `.done`: the responder stops. */
+  close(): Promise<void>;
+}
+
+/** Writes each challenge's response into `dir` (the issuer's side). */
+export async function publishToDirectory(
+  dir: string,
+  challenges: readonly PublishedChallenge[],
+): Promise<DirectoryPublication> {
+  for (const { token, keyAuthorization } of challenges) {
+    if (!TOKEN.test(token)) throw new Error(`${JSON.stringify(token)} is not an ACME token`);
+    const partial = join(dir, `.${token}.${randomBytes(4).toString('hex')}`);
+    await writeFile(partial, keyAuthorization, { mode: 0o644 });
+    await rename(partial, join(dir, token));
+  }
+  return {
+    async close() {
+      for (const { token } of challenges) await rm(join(dir, token), { force: true });
+      await writeFile(join(dir, DONE_FILE), '');
+    },
+  };
+}
+
+/** Options of {@link serveChallengeDirectory}. */
+export interface DirectoryResponderOptions extends ChallengeResponderOptions {
+  /** The shared directory. */
+  dir: string;
+  /** How often to read it. Default 100 ms. */
+  pollMs?: number;
+  /** Called once the responder listens, with its base URL (port 0 picks a free port). */
+  onListening?: (url: string) => void;
+}
+
+/**
+ * The responder's side: serves the responses found in `dir` on `host`:`port` until `.done` appears (or
+ * `signal` aborts); resolves once it has stopped.
+ */
+export async function serveChallengeDirectory(
+  options: DirectoryResponderOptions,
+  signal?: AbortSignal,
+): Promise<void> {
+  const responder = await startChallengeResponder(options);
+  options.onListening?.(responder.url);
+  const published = new Map<string, string>();
+  try {
+    while (!signal?.aborted) {
+      const names = await readdir(options.dir);
+      if (names.includes(DONE_FILE)) return;
+      const tokens = new Set(names.filter((name) => TOKEN.test(name)));
+      for (const token of tokens) {
+        if (published.has(token)) continue;
+        const keyAuthorization = await readFile(join(options.dir, token), 'utf8').catch(() => undefined);
+        if (keyAuthorization === undefined) continue;
+        responder.set(token, keyAuthorization);
+        published.set(token, keyAuthorization);
+      }
+      for (const token of published.keys()) {
+        if (tokens.has(token)) continue;
+        responder.remove(token);
+        published.delete(token);
+      }
+      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 100));
+    }
+  } finally {
+    await responder.close();
+  }
+}

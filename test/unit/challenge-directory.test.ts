@@ -1,0 +1,63 @@
+/**
+ * The hand-over of challenge responses between the issuance Job's two containers through a shared
+ * directory: what the issuer writes, the responder serves over HTTP within a poll; what the issuer
+ * withdraws is answered 404 again; its `.done` stops the responder; only base64url names are ever served.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { it } from 'node:test';
+import { publishToDirectory, serveChallengeDirectory } from '../../src/acme/challenge-directory.ts';
+
+/** Resolves when `url` answers `status`, polling; fails after 5 s. */
+async function answers(url: string, status: number): Promise<string> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const response = await fetch(url).catch(() => undefined);
+    if (response?.status === status) return response.text();
+    if (Date.now() > deadline) assert.fail(`${url} did not answer ${status} within 5 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+it('serves what the issuer writes, and stops when the issuer is done', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kube-lego-challenges-'));
+  let requests = 0;
+  let listening: (url: string) => void = () => {};
+  const url = new Promise<string>((resolve) => (listening = resolve));
+  const serving = serveChallengeDirectory({
+    dir,
+    host: '127.0.0.1',
+    port: 0,
+    pollMs: 20,
+    onRequest: () => (requests += 1),
+    onListening: (at) => listening(at),
+  });
+  const base = `${await url}/.well-known/acme-challenge`;
+  await answers(`${base}/token-a`, 404);
+  const publication = await publishToDirectory(dir, [
+    { token: 'token-a', keyAuthorization: 'token-a.thumbprint' },
+    { token: 'token_B-2', keyAuthorization: 'token_B-2.thumbprint' },
+  ]);
+  assert.equal(await answers(`${base}/token-a`, 200), 'token-a.thumbprint');
+  assert.equal(await answers(`${base}/token_B-2`, 200), 'token_B-2.thumbprint');
+  // A file whose name is not a token (written by mistake, or a partial write) is never served.
+  await writeFile(join(dir, 'not.a.token'), 'secret');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await answers(`${base}/not.a.token`, 404);
+  await publication.close();
+  await serving;
+  assert.deepEqual(await readdir(dir), ['.done', 'not.a.token'], 'the tokens withdrawn, .done written');
+  assert.ok(requests >= 4);
+  await assert.rejects(fetch(`${base}/token-a`), 'the responder has stopped listening');
+});
+
+it('refuses to publish a token that is not base64url (it could name a path)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kube-lego-challenges-'));
+  await assert.rejects(
+    publishToDirectory(dir, [{ token: '../escape', keyAuthorization: 'x' }]),
+    /"..\/escape" is not an ACME token/,
+  );
+  assert.deepEqual(await readdir(dir), []);
+});
