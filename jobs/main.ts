@@ -4,6 +4,7 @@
  * its termination message and exit status (0 issued, 1 not issued, `IngressGone` included, 2 misconfigured).
  */
 import { writeFile } from 'node:fs/promises';
+import { markDone, startHeartbeat } from '../src/acme/challenge-directory.ts';
 import { ConfigError, parseConfig } from '../src/config.ts';
 import { orderFromEnv } from '../src/issuance/job-contract.ts';
 import { kubeConfig } from '../src/kube/connect.ts';
@@ -15,6 +16,20 @@ import { issueCertificate } from './issue-certificate.ts';
 
 /** Where the kubelet reads the termination message (a container's `terminationMessagePath`). */
 const TERMINATION_MESSAGE_PATH = process.env.TERMINATION_MESSAGE_PATH || '/dev/termination-log';
+
+/**
+ * The directory shared with the `respond` container, when this process runs in the Job's pod: from the
+ * start a heartbeat says this process lives, and however it ends `.done` lets `respond` end too.
+ */
+const CHALLENGE_DIR = process.env.LEGO_CHALLENGE_DIR?.trim() || undefined;
+const stopHeartbeat = CHALLENGE_DIR === undefined ? () => {} : startHeartbeat(CHALLENGE_DIR);
+
+/** Ends the hand-over with `respond`, then the process. */
+async function exit(code: number): Promise<never> {
+  stopHeartbeat();
+  if (CHALLENGE_DIR !== undefined) await markDone(CHALLENGE_DIR).catch(() => {});
+  process.exit(code);
+}
 
 async function main(): Promise<number> {
   const config = parseConfig(process.env);
@@ -28,7 +43,7 @@ async function main(): Promise<number> {
     {
       config,
       podIp,
-      ...(process.env.LEGO_CHALLENGE_DIR ? { challengeDir: process.env.LEGO_CHALLENGE_DIR } : {}),
+      ...(CHALLENGE_DIR !== undefined && { challengeDir: CHALLENGE_DIR }),
       accountStore: new SecretAccountStore(kube, config.namespace, config.secretName),
       ingressPresence: apiIngressPresence(kube),
       secrets: new TlsSecretWriter(kube),
@@ -41,7 +56,7 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => exit(code),
   async (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`kube-lego issuance: ${message}\n`);
@@ -49,6 +64,6 @@ main().then(
     await writeFile(TERMINATION_MESSAGE_PATH, JSON.stringify({ succeeded: false, reason, message })).catch(
       () => {},
     );
-    process.exit(error instanceof ConfigError ? 2 : 1);
+    await exit(error instanceof ConfigError ? 2 : 1);
   },
 );

@@ -8,15 +8,38 @@
  *   end a `.done` file;
  * - the responder reads the directory every `pollMs`, publishes what it finds on the in-memory responder
  *   (src/acme/challenge-responder.ts: it never serves from the file system, and only base64url names are
- *   read), and stops once `.done` appears, so the Job's pod completes when the issuer does.
+ *   read), and stops once `.done` appears, so the Job's pod completes when the issuer does;
+ * - the issuer beats a heartbeat (`.alive`, rewritten every 2 s) from its start and writes `.done` however it
+ *   ends; an issuer that dies without a word (killed, out of memory) stops beating, and the responder fails
+ *   after `staleMs`, so the pod (and the Job) fails instead of running until its deadline.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startChallengeResponder, type ChallengeResponderOptions } from './challenge-responder.ts';
 
 /** The file whose presence ends the responder. */
 export const DONE_FILE = '.done';
+
+/** The issuer's heartbeat: rewritten every {@link HEARTBEAT_MS} while it lives. */
+export const HEARTBEAT_FILE = '.alive';
+
+/** How often the issuer beats. */
+export const HEARTBEAT_MS = 2_000;
+
+/** Starts the issuer's heartbeat in `dir`, every `everyMs`; the result stops it. */
+export function startHeartbeat(dir: string, everyMs = HEARTBEAT_MS): () => void {
+  const beat = () => void writeFile(join(dir, HEARTBEAT_FILE), String(Date.now())).catch(() => {});
+  beat();
+  const timer = setInterval(beat, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** Tells the responder the issuer is done, whatever the outcome: it stops. */
+export async function markDone(dir: string): Promise<void> {
+  await writeFile(join(dir, DONE_FILE), '');
+}
 
 /** A token name as published: base64url characters only (RFC 8555 §8.3), so never a path. */
 const TOKEN = /^[A-Za-z0-9_-]+$/;
@@ -47,7 +70,7 @@ export async function publishToDirectory(
   return {
     async close() {
       for (const { token } of challenges) await rm(join(dir, token), { force: true });
-      await writeFile(join(dir, DONE_FILE), '');
+      await markDone(dir);
     },
   };
 }
@@ -60,6 +83,11 @@ export interface DirectoryResponderOptions extends ChallengeResponderOptions {
   pollMs?: number;
   /** Called once the responder listens, with its base URL (port 0 picks a free port). */
   onListening?: (url: string) => void;
+  /**
+   * How long the issuer's heartbeat may be missing (from the start: its first beat) before the responder
+   * gives up on it and fails. Default 30 s.
+   */
+  staleMs?: number;
 }
 
 /**
@@ -73,10 +101,21 @@ export async function serveChallengeDirectory(
   const responder = await startChallengeResponder(options);
   options.onListening?.(responder.url);
   const published = new Map<string, string>();
+  const staleMs = options.staleMs ?? 30_000;
+  const started = Date.now();
   try {
     while (!signal?.aborted) {
       const names = await readdir(options.dir);
       if (names.includes(DONE_FILE)) return;
+      const beat = await stat(join(options.dir, HEARTBEAT_FILE)).then(
+        (file) => file.mtimeMs,
+        () => started,
+      );
+      if (Date.now() - Math.max(beat, started) > staleMs) {
+        throw new Error(
+          `the issue container stopped without finishing: no heartbeat for ${staleMs / 1000} s`,
+        );
+      }
       const tokens = new Set(names.filter((name) => TOKEN.test(name)));
       for (const token of tokens) {
         if (published.has(token)) continue;

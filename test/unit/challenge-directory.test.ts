@@ -8,7 +8,11 @@ import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
-import { publishToDirectory, serveChallengeDirectory } from '../../src/acme/challenge-directory.ts';
+import {
+  publishToDirectory,
+  serveChallengeDirectory,
+  startHeartbeat,
+} from '../../src/acme/challenge-directory.ts';
 
 /** Resolves when `url` answers `status`, polling; fails after 5 s. */
 async function answers(url: string, status: number): Promise<string> {
@@ -48,7 +52,11 @@ it('serves what the issuer writes, and stops when the issuer is done', async () 
   await answers(`${base}/not.a.token`, 404);
   await publication.close();
   await serving;
-  assert.deepEqual(await readdir(dir), ['.done', 'not.a.token'], 'the tokens withdrawn, .done written');
+  assert.deepEqual(
+    (await readdir(dir)).sort(),
+    ['.done', 'not.a.token'],
+    'the tokens withdrawn, .done written',
+  );
   assert.ok(requests >= 4);
   await assert.rejects(fetch(`${base}/token-a`), 'the responder has stopped listening');
 });
@@ -60,4 +68,22 @@ it('refuses to publish a token that is not base64url (it could name a path)', as
     /"..\/escape" is not an ACME token/,
   );
   assert.deepEqual(await readdir(dir), []);
+});
+
+it('fails when the issuer stops beating without a word (killed), and not while it beats', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kube-lego-challenges-'));
+  const stopBeating = startHeartbeat(dir, 50);
+  let settled = false;
+  const serving = serveChallengeDirectory({ dir, host: '127.0.0.1', port: 0, pollMs: 20, staleMs: 300 });
+  serving.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  assert.equal(settled, false, 'still serving while the heartbeat goes on, past several stale periods');
+  const stoppedAt = Date.now();
+  stopBeating();
+  await assert.rejects(serving, /the issue container stopped without finishing: no heartbeat for 0.3 s/);
+  const tookMs = Date.now() - stoppedAt;
+  assert.ok(tookMs >= 200 && tookMs < 2_000, `gave up ${tookMs} ms after the last beat`);
 });
