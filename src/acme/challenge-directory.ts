@@ -83,11 +83,13 @@ export interface DirectoryResponderOptions extends ChallengeResponderOptions {
   pollMs?: number;
   /** Called once the responder listens, with its base URL (port 0 picks a free port). */
   onListening?: (url: string) => void;
-  /**
-   * How long the issuer's heartbeat may be missing (from the start: its first beat) before the responder
-   * gives up on it and fails. Default 30 s.
-   */
+  /** How long the issuer's heartbeat may stop before the responder gives up on it and fails. Default 30 s. */
   staleMs?: number;
+  /**
+   * How long the first heartbeat may take: the issuer loads more than the responder before it beats, and on
+   * a node starting many pods at once that can take a while. Default 5 minutes.
+   */
+  startupMs?: number;
 }
 
 /**
@@ -102,6 +104,7 @@ export async function serveChallengeDirectory(
   options.onListening?.(responder.url);
   const published = new Map<string, string>();
   const staleMs = options.staleMs ?? 30_000;
+  const startupMs = options.startupMs ?? 300_000;
   const started = Date.now();
   try {
     while (!signal?.aborted) {
@@ -109,11 +112,14 @@ export async function serveChallengeDirectory(
       if (names.includes(DONE_FILE)) return;
       const beat = await stat(join(options.dir, HEARTBEAT_FILE)).then(
         (file) => file.mtimeMs,
-        () => started,
+        () => undefined,
       );
-      if (Date.now() - Math.max(beat, started) > staleMs) {
+      const silentMs = Date.now() - (beat ?? started);
+      if (silentMs > (beat === undefined ? startupMs : staleMs)) {
         throw new Error(
-          `the issue container stopped without finishing: no heartbeat for ${staleMs / 1000} s`,
+          beat === undefined
+            ? `the issue container never started its heartbeat within ${startupMs / 1000} s`
+            : `the issue container stopped without finishing: no heartbeat for ${staleMs / 1000} s`,
         );
       }
       const tokens = new Set(names.filter((name) => TOKEN.test(name)));

@@ -146,7 +146,9 @@ describe('retry of a failed issuance, end to end', () => {
     process.kill(pid, 'SIGKILL');
     await sandbox.pebble.addARecord(host, sandbox.pebble.challengeAddress);
 
-    await validSecret(sandbox, 'shop', 'killed-tls', [host]);
+    // The killed issuer stops beating; its `respond` container gives up after 30 s, the Job fails, and the
+    // back-off (20 s) retries it.
+    await validSecret(sandbox, 'shop', 'killed-tls', [host], 120_000);
     const attempts = jobsOf(jobs, 'shop/killed-tls');
     assert.equal(attempts.length, 2, 'the killed attempt and one retry');
     const orders = await ordersFor(account, [host]);

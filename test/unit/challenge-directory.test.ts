@@ -87,3 +87,13 @@ it('fails when the issuer stops beating without a word (killed), and not while i
   const tookMs = Date.now() - stoppedAt;
   assert.ok(tookMs >= 200 && tookMs < 2_000, `gave up ${tookMs} ms after the last beat`);
 });
+
+it('gives the issuer its start-up time for the first beat, and fails when it never beats', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kube-lego-challenges-'));
+  const startedAt = Date.now();
+  await assert.rejects(
+    serveChallengeDirectory({ dir, host: '127.0.0.1', port: 0, pollMs: 20, staleMs: 50, startupMs: 400 }),
+    /the issue container never started its heartbeat within 0.4 s/,
+  );
+  assert.ok(Date.now() - startedAt >= 400, 'not before the start-up time, though the stale time is shorter');
+});
