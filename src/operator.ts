@@ -509,10 +509,17 @@ export class Operator {
 
   /**
    * What a run's end asks of the host: a retry at the time "Record failure" or "Schedule retry" gave; a
-   * check again when the running Job it found or adopted ends; a fresh count of task errors after a good end.
+   * check again when the running Job it found or adopted ends, and once a Job's issuance is recorded; a
+   * fresh count of task errors after a good end.
    */
   #afterRun(key: string, result: RunResult): void {
     if (GOOD_ENDS.has(result.end)) this.#services.taskFailures.delete(key);
+    if (result.end === 'issued') {
+      // The Secret the Job wrote is inspected at once, not at the next periodic check: its expiry and
+      // renewal times are known (metrics) and a Job that reported success for a bad Secret is caught.
+      const request = this.#index.winner(key);
+      if (request !== undefined) this.#enqueue('recheck', request);
+    }
     const retry = (result.output.recordFailure ?? result.output.scheduleRetry) as
       { retryAt?: string } | undefined;
     if (result.end !== 'error' && retry?.retryAt !== undefined) {
