@@ -2,6 +2,7 @@
  * The implementations the lifecycle diagram's service tasks can name, by name. A diagram naming any
  * other fails at start (src/process/definition.ts).
  */
+import { adoptIssuanceJob } from './adopt-issuance-job.ts';
 import { deduplicate } from './deduplicate.ts';
 import { findIssuanceJob } from './find-issuance-job.ts';
 import { inspectCertificate } from './inspect-certificate.ts';
@@ -19,6 +20,7 @@ export const lifecycleTasks: Readonly<Record<string, LifecycleTask>> = {
   deduplicate,
   inspectCertificate,
   findIssuanceJob,
+  adoptIssuanceJob,
   launchIssuanceJob,
   replaceIssuanceJob,
   scheduleRetry,

@@ -78,9 +78,10 @@ describe('outages of the API server, etcd and the CA, end to end', () => {
       (await operatorRuns(sandbox, 'shop/after-api-tls')).find((run) => run.trigger === 'ingress'),
     );
     const resumedMs = firstRun.endedAt - backAt;
-    await validSecret(sandbox, 'shop', 'steady-tls', ['steady.shop.test']);
+    // The Jobs themselves wait for the cluster's Job controller and kubelet to reconnect (about a minute).
+    await validSecret(sandbox, 'shop', 'steady-tls', ['steady.shop.test'], 180_000);
     const recoveredMs = Date.now() - backAt;
-    await validSecret(sandbox, 'shop', 'after-api-tls', ['after-api.shop.test']);
+    await validSecret(sandbox, 'shop', 'after-api-tls', ['after-api.shop.test'], 180_000);
     const newMs = Date.now() - backAt;
     process.stderr.write(
       `API server back: a leader after ${leadingMs} ms, the new Ingress's first run ended after ${resumedMs} ms, the Secret deleted before the outage valid after ${recoveredMs} ms, the Ingress created after it valid after ${newMs} ms (the Jobs wait for the cluster's own controllers to reconnect)\n`,

@@ -21,7 +21,10 @@ describe('edited lifecycle diagram', () => {
       assert.ok(error instanceof DefinitionError);
       assert.match(error.message, /Task_RecordFailure/);
       assert.match(error.message, /"pageOnCall"/);
-      assert.match(error.message, /available: deduplicate, findIssuanceJob, inspectCertificate/);
+      assert.match(
+        error.message,
+        /available: adoptIssuanceJob, deduplicate, findIssuanceJob, inspectCertificate/,
+      );
       return true;
     });
   });
