@@ -147,7 +147,7 @@ describe('leader failover, end to end', () => {
     assert.equal((await ordersFor(account(), [host])).length, 1, 'one order');
   });
 
-  it('lets the new leader record the outcome of a Job that ended while no one led, once', async () => {
+  it('lets the new leader record the outcome of a Job the killed leader launched, once', async () => {
     const host = 'unrecorded.failover.test';
     await sandbox.pebble.addARecord(host, nowhere.address);
     await networking(sandbox.kube).createNamespacedIngress({
@@ -162,10 +162,11 @@ describe('leader failover, end to end', () => {
     await validSecret(sandbox, 'shop', 'unrecorded-tls', [host]);
     const [job] = jobsOf(jobs, 'shop/unrecorded-tls');
     const name = job!.metadata!.name!;
-    assert.equal(
-      await leaseHolder(sandbox),
-      identity,
-      'the Secret was written while the killed leader still held the Lease',
+    // Most often the Job ends before the Lease expires, while no one leads; on a loaded machine it may end
+    // after the new leader started. Either way its outcome is recorded once, by the new leader.
+    const endedLeaderless = (await leaseHolder(sandbox)) === identity;
+    process.stderr.write(
+      `the Job ended ${endedLeaderless ? 'while no one led' : 'after the new leader started'}\n`,
     );
     await newLeader(sandbox, [identity]);
     const recorded = await eventually('the outcome recorded on the Job', async () => {
