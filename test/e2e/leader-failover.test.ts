@@ -169,18 +169,23 @@ describe('leader failover, end to end', () => {
       `the Job ended ${endedLeaderless ? 'while no one led' : 'after the new leader started'}\n`,
     );
     await newLeader(sandbox, [identity]);
-    const recorded = await eventually('the outcome recorded on the Job', async () => {
-      const current = await sandbox.kube
-        .makeApiClient(BatchV1Api)
-        .readNamespacedJob({ namespace: 'kube-lego', name });
-      return current.metadata?.annotations?.['kube-lego.io/outcome-recorded'];
-    });
-    assert.equal(recorded, 'Issued');
-    const events = await sandbox.kube.makeApiClient(CoreV1Api).listNamespacedEvent({
-      namespace: 'shop',
-      fieldSelector: 'involvedObject.name=unrecorded,reason=CertificateIssued',
-    });
-    assert.equal(events.items.length, 1, 'recorded once');
+    // "Record issuance" marks the Job, deletes its solvers, then writes the Event: the Event is its last write.
+    const issuedEvents = async () =>
+      (
+        await sandbox.kube.makeApiClient(CoreV1Api).listNamespacedEvent({
+          namespace: 'shop',
+          fieldSelector: 'involvedObject.name=unrecorded,reason=CertificateIssued',
+        })
+      ).items;
+    await eventually(
+      'the outcome recorded: a CertificateIssued Event',
+      async () => (await issuedEvents()).length > 0,
+    );
+    const current = await sandbox.kube
+      .makeApiClient(BatchV1Api)
+      .readNamespacedJob({ namespace: 'kube-lego', name });
+    assert.equal(current.metadata?.annotations?.['kube-lego.io/outcome-recorded'], 'Issued');
+    assert.equal((await issuedEvents()).length, 1, 'recorded once');
     assert.equal(jobsOf(jobs, 'shop/unrecorded-tls').length, 1, 'one Job');
     assert.equal((await ordersFor(account(), [host])).length, 1, 'one order');
   });
