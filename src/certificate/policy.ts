@@ -10,6 +10,7 @@
  * verifies TLS with (docs/decisions.md).
  */
 import { X509Certificate, createPrivateKey, createHash, type KeyObject } from 'node:crypto';
+import { ariCertificateId } from '../acme/certificate-id.ts';
 import { renewalTime } from './renewal.ts';
 import { SECRET_ANNOTATIONS, foreignManager, type TlsSecret } from './secret.ts';
 
@@ -35,8 +36,11 @@ export interface PolicyInput {
   settings: IssuanceSettings;
   now: number;
   minimumValidityMs: number;
-  /** The start of the CA's ACME Renewal Information window, when the CA offers one. */
-  ariWindowStart?: number;
+  /**
+   * When the CA's renewal window (ACME Renewal Information) says the certificate of this identifier is to
+   * be renewed, if known; the lifetime rule (src/certificate/renewal.ts) otherwise.
+   */
+  caRenewalTime?: (certificateId: string) => number | undefined;
 }
 
 /** Why a certificate must be (re)issued; `Valid` when it must not; `ForeignSecret` when it must not be touched. */
@@ -54,7 +58,8 @@ export type PolicyReason =
   | 'HostMissing'
   | 'HostsRemoved'
   | 'Expired'
-  | 'RenewalDue';
+  | 'RenewalDue'
+  | 'RenewalWindow';
 
 /** The verdict of the policy chain. */
 export interface PolicyVerdict {
@@ -70,6 +75,11 @@ export interface PolicyVerdict {
   notAfter?: number;
   /** When renewal is due, for a valid certificate. */
   renewAt?: number;
+  /**
+   * The certificate's ACME Renewal Information identifier, when it was issued through `LEGO_URL` and names
+   * its issuer's key: what the CA is asked about, and what the order that replaces it names in `replaces`.
+   */
+  certificateId?: string;
 }
 
 /** A failed check: why, in a word and in a sentence. */
@@ -83,8 +93,11 @@ interface Parsed {
   key: KeyObject;
   notBefore: number;
   notAfter: number;
-  /** The CA's renewal window start when known, else the lifetime-scaled renewal time. */
+  certificateId: string | undefined;
+  /** The CA's renewal time when known, else the lifetime-scaled renewal time. */
   renewAt: number;
+  /** Whether `renewAt` is the CA's. */
+  renewAtFromCa: boolean;
 }
 
 type MetadataCheck = (input: PolicyInput, secret: TlsSecret) => Failure | undefined;
@@ -127,16 +140,30 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** sha256 of a certificate (DER, hex). */
 const fingerprintOf = (leaf: X509Certificate) => createHash('sha256').update(leaf.raw).digest('hex');
 
+/** The ARI identifier of a certificate issued through the directory in force; undefined for another's. */
+function certificateIdOf(leaf: X509Certificate, input: PolicyInput, secret: TlsSecret): string | undefined {
+  return secret.annotations[SECRET_ANNOTATIONS.issuer] === input.settings.directoryUrl
+    ? ariCertificateId(leaf.raw)
+    : undefined;
+}
+
 /**
- * The fingerprint of the leaf in `crt`, when it parses. A verdict that fails on the Secret's metadata
- * carries it too: the Job that replaces the certificate is named after it (job-objects.ts), so a reissue
- * after a `LEGO_URL` or profile change gets a Job of its own, not the finished one that wrote it.
+ * The fingerprint (and ARI identifier) of the leaf in `crt`, when it parses. A verdict that fails on the
+ * Secret's metadata carries them too: the Job that replaces the certificate is named after it
+ * (job-objects.ts), so a reissue after a `LEGO_URL` or profile change gets a Job of its own, not the
+ * finished one that wrote it; and a profile change of the same CA still names the certificate it replaces.
  */
-function leafFingerprint(crt: string): string | undefined {
+function leafIdentity(
+  crt: string,
+  input: PolicyInput,
+  secret: TlsSecret,
+): { fingerprint?: string; certificateId?: string } {
   try {
-    return fingerprintOf(new X509Certificate(crt));
+    const leaf = new X509Certificate(crt);
+    const certificateId = certificateIdOf(leaf, input, secret);
+    return { fingerprint: fingerprintOf(leaf), ...(certificateId !== undefined && { certificateId }) };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -206,16 +233,21 @@ const certificateChecks: CertificateCheck[] = [
     now >= notAfter
       ? { reason: 'Expired', message: `the certificate expired at ${iso(notAfter)}` }
       : undefined,
-  ({ now, ariWindowStart }, { notAfter, renewAt }) =>
-    now >= renewAt
-      ? {
-          reason: 'RenewalDue',
-          message: `renewal was due at ${iso(renewAt)}${ariWindowStart === undefined ? '' : " (the CA's renewal window)"}; it expires at ${iso(notAfter)}`,
-        }
-      : undefined,
+  ({ now }, { notAfter, renewAt, renewAtFromCa }) =>
+    now < renewAt
+      ? undefined
+      : renewAtFromCa
+        ? {
+            reason: 'RenewalWindow',
+            message: `the CA's renewal window says renew from ${iso(renewAt)}; it expires at ${iso(notAfter)}`,
+          }
+        : {
+            reason: 'RenewalDue',
+            message: `renewal was due at ${iso(renewAt)}; it expires at ${iso(notAfter)}`,
+          },
 ];
 
-function parse(crt: string, key: string, input: PolicyInput): Parsed | string {
+function parse(crt: string, key: string, input: PolicyInput, secret: TlsSecret): Parsed | string {
   let leaf: X509Certificate;
   try {
     leaf = new X509Certificate(crt);
@@ -230,14 +262,24 @@ function parse(crt: string, key: string, input: PolicyInput): Parsed | string {
   }
   const notBefore = Date.parse(leaf.validFrom);
   const notAfter = Date.parse(leaf.validTo);
-  const renewAt = input.ariWindowStart ?? renewalTime(notBefore, notAfter, input.minimumValidityMs);
-  return { leaf, key: privateKey, notBefore, notAfter, renewAt };
+  const certificateId = certificateIdOf(leaf, input, secret);
+  const caRenewAt = certificateId === undefined ? undefined : input.caRenewalTime?.(certificateId);
+  const renewAt = caRenewAt ?? renewalTime(notBefore, notAfter, input.minimumValidityMs);
+  return {
+    leaf,
+    key: privateKey,
+    notBefore,
+    notAfter,
+    certificateId,
+    renewAt,
+    renewAtFromCa: caRenewAt !== undefined,
+  };
 }
 
 /**
  * Runs the policy chain; the first failing check decides. In order: SecretMissing, ForeignSecret,
  * DataMissing, IssuerUnknown, IssuerChanged, ProfileChanged, Unparseable, KeyMismatch, KeyTypeChanged,
- * HostMissing, HostsRemoved, Expired, RenewalDue. A certificate not valid yet is not a reason: a clock
+ * HostMissing, HostsRemoved, Expired, RenewalDue (RenewalWindow when the CA's window set the time). A certificate not valid yet is not a reason: a clock
  * behind the CA's would reissue it on every check.
  */
 export function inspectCertificate(input: PolicyInput): PolicyVerdict {
@@ -267,28 +309,29 @@ export function inspectCertificate(input: PolicyInput): PolicyVerdict {
   }
   for (const check of metadataChecks) {
     const failure = check(input, secret);
-    if (failure) {
-      const fingerprint = leafFingerprint(crt);
-      return { valid: false, foreign: false, ...failure, ...(fingerprint !== undefined && { fingerprint }) };
-    }
+    if (failure) return { valid: false, foreign: false, ...failure, ...leafIdentity(crt, input, secret) };
   }
-  const parsed = parse(crt, key, input);
+  const parsed = parse(crt, key, input, secret);
   if (typeof parsed === 'string')
     return { valid: false, foreign: false, reason: 'Unparseable', message: parsed };
   const fingerprint = fingerprintOf(parsed.leaf);
-  const { notBefore, notAfter, renewAt } = parsed;
+  const { notBefore, notAfter, renewAt, certificateId } = parsed;
+  const identity = {
+    fingerprint,
+    notBefore,
+    notAfter,
+    ...(certificateId !== undefined && { certificateId }),
+  };
   for (const check of certificateChecks) {
     const failure = check(input, parsed);
-    if (failure) return { valid: false, foreign: false, ...failure, fingerprint, notBefore, notAfter };
+    if (failure) return { valid: false, foreign: false, ...failure, ...identity };
   }
   return {
     valid: true,
     foreign: false,
     reason: 'Valid',
-    message: `valid until ${iso(notAfter)}, renewal from ${iso(renewAt)}`,
-    fingerprint,
-    notBefore,
-    notAfter,
+    message: `valid until ${iso(notAfter)}, renewal from ${iso(renewAt)}${parsed.renewAtFromCa ? " (the CA's renewal window)" : ''}`,
+    ...identity,
     renewAt,
   };
 }

@@ -16,6 +16,10 @@ export interface TestCertificateOptions {
   keyType?: 'rsa' | 'ecdsa';
   /** The curve of an ECDSA key, as node:crypto names it; default P-256. */
   curve?: string;
+  /** The serial number's DER content octets, hex; a random positive 64-bit serial when unset. */
+  serialHex?: string;
+  /** The keyIdentifier of an Authority Key Identifier extension, hex; none when unset (self-signed). */
+  authorityKeyIdHex?: string;
 }
 
 let sharedKeys: forge.pki.rsa.KeyPair | undefined;
@@ -41,7 +45,8 @@ export function testCertificate(options: TestCertificateOptions): { crt: string;
   const keys = options.keys ?? testKeys();
   const certificate = forge.pki.createCertificate();
   certificate.publicKey = keys.publicKey;
-  certificate.serialNumber = forge.util.bytesToHex(forge.random.getBytesSync(8)).replace(/^[89a-f]/, '1');
+  certificate.serialNumber =
+    options.serialHex ?? forge.util.bytesToHex(forge.random.getBytesSync(8)).replace(/^[89a-f]/, '1');
   certificate.validity.notBefore = options.notBefore;
   certificate.validity.notAfter = options.notAfter;
   const subject = [{ name: 'commonName', value: options.hosts[0] ?? 'test' }];
@@ -49,6 +54,11 @@ export function testCertificate(options: TestCertificateOptions): { crt: string;
   certificate.setIssuer(subject);
   certificate.setExtensions([
     { name: 'subjectAltName', altNames: options.hosts.map((value) => ({ type: 2, value })) },
+    ...(options.authorityKeyIdHex === undefined
+      ? []
+      : [
+          { name: 'authorityKeyIdentifier', keyIdentifier: forge.util.hexToBytes(options.authorityKeyIdHex) },
+        ]),
   ]);
   certificate.sign(keys.privateKey, forge.md.sha256.create());
   if (options.keyType !== 'ecdsa') {

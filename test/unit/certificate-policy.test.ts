@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
 import forge from 'node-forge';
+import { ariCertificateId } from '../../src/acme/certificate-id.ts';
 import {
   inspectCertificate,
   type IssuanceSettings,
@@ -26,12 +27,15 @@ const SETTINGS: IssuanceSettings = {
   rsaKeySize: 2048,
 };
 
+/** The Authority Key Identifier of the test certificates, as a CA would put in them. */
+const ISSUER_KEY_ID = '69885b6b87464041e1b37b847ba0ae2cde01c8d4';
+
 /** A 90-day certificate for shop.test, issued `ageDays` before NOW. */
 function issued(
   ageDays: number,
   hosts = ['shop.test'],
   keys = testKeys(),
-  key: { keyType?: 'ecdsa'; curve?: string } = {},
+  key: { keyType?: 'ecdsa'; curve?: string; authorityKeyIdHex?: string } = {},
 ) {
   const notBefore = NOW - ageDays * DAY;
   return {
@@ -40,6 +44,7 @@ function issued(
       notBefore: new Date(notBefore),
       notAfter: new Date(notBefore + 90 * DAY),
       keys,
+      authorityKeyIdHex: ISSUER_KEY_ID,
       ...key,
     }),
     notBefore,
@@ -405,18 +410,16 @@ describe('inspectCertificate', () => {
       VALID,
     ],
     [
-      "the CA's renewal window opens before the computed one: RenewalDue naming the CA's window",
-      input({ ariWindowStart: NOW - HOUR }),
+      "the CA's renewal window opens before the computed one: RenewalWindow",
+      input({ caRenewalTime: () => NOW - HOUR }),
       {
-        reason: 'RenewalDue',
-        message:
-          `renewal was due at ${iso(NOW - HOUR)} (the CA's renewal window); ` +
-          `it expires at ${iso(fresh.notAfter)}`,
+        reason: 'RenewalWindow',
+        message: `the CA's renewal window says renew from ${iso(NOW - HOUR)}; it expires at ${iso(fresh.notAfter)}`,
       },
     ],
     [
       "the CA's renewal window, when known, rules over the computed one",
-      input({ secret: secret(due), ariWindowStart: NOW + HOUR }),
+      input({ secret: secret(due), caRenewalTime: () => NOW + HOUR }),
       VALID,
     ],
     // The order of the checks: the first failing one decides.
@@ -526,8 +529,8 @@ describe('inspectCertificate', () => {
       { reason: 'HostMissing', message: 'the certificate does not cover other.test' },
     ],
     [
-      "expired inside the CA's window: Expired before RenewalDue",
-      input({ secret: secret(expired), ariWindowStart: NOW - 10 * DAY }),
+      "expired inside the CA's window: Expired before RenewalWindow",
+      input({ secret: secret(expired), caRenewalTime: () => NOW - 10 * DAY }),
       { reason: 'Expired', message: `the certificate expired at ${iso(NOW - DAY)}` },
     ],
   ];
@@ -554,8 +557,39 @@ describe('inspectCertificate', () => {
       notBefore: fresh.notBefore,
       notAfter: fresh.notAfter,
       renewAt,
+      certificateId: ariCertificateId(new X509Certificate(fresh.crt).raw),
     });
     assert.match(verdict.fingerprint!, /^[0-9a-f]{64}$/);
+  });
+
+  it("asks for the CA's renewal time by the certificate's ARI identifier, and says the time is the CA's", () => {
+    const asked: string[] = [];
+    const verdict = inspectCertificate(input({ caRenewalTime: (id) => (asked.push(id), NOW + 5 * DAY) }));
+    assert.deepEqual(asked, [ariCertificateId(new X509Certificate(fresh.crt).raw)]);
+    assert.equal(verdict.renewAt, NOW + 5 * DAY);
+    assert.match(verdict.message, /\(the CA's renewal window\)$/);
+  });
+
+  it('names the certificate to replace only when it came from LEGO_URL and names its issuer key', () => {
+    const id = ariCertificateId(new X509Certificate(fresh.crt).raw);
+    const profileChanged = inspectCertificate(input({ settings: settings({ profile: 'tlsserver' }) }));
+    assert.equal(profileChanged.reason, 'ProfileChanged');
+    assert.equal(profileChanged.certificateId, id);
+    assert.equal(inspectCertificate(input({ secret: secret(due) })).reason, 'RenewalDue');
+    assert.ok(inspectCertificate(input({ secret: secret(due) })).certificateId);
+    const otherCa = inspectCertificate(
+      input({ settings: settings({ directoryUrl: 'https://other.test/dir' }) }),
+    );
+    assert.equal(otherCa.reason, 'IssuerChanged');
+    assert.equal(otherCa.certificateId, undefined);
+    const selfSigned = issued(10, ['shop.test'], testKeys(), { authorityKeyIdHex: undefined });
+    let asked = false;
+    const noAki = inspectCertificate(
+      input({ secret: secret(selfSigned), caRenewalTime: () => ((asked = true), NOW - DAY) }),
+    );
+    assert.equal(noAki.reason, 'Valid', 'no identifier: the lifetime rule, the CA not asked');
+    assert.equal(noAki.certificateId, undefined);
+    assert.equal(asked, false);
   });
 
   it('gives a valid certificate that is not valid yet its notBefore, for the task to log', () => {
