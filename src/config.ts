@@ -79,6 +79,11 @@ export interface Config {
   leaderElection: boolean;
   /** This replica's pod name (`LEGO_POD_NAME`, from the downward API), in its leader election identity. */
   podName: string | undefined;
+  /**
+   * Whether certificates are renewed in the CA's renewal window when it offers one (ACME Renewal
+   * Information, RFC 9773; `LEGO_RENEWAL_INFO`), rather than by their lifetime alone.
+   */
+  renewalInfo: boolean;
 }
 
 /** A setting that cannot be used: names the variable, the value and what is expected. */
@@ -490,6 +495,7 @@ export function parseConfig(env: Env, version = '0.1.0'): Config {
     caBundle: caBundle(env),
     leaderElection: oneOf(env, 'LEGO_LEADER_ELECTION', 'true', ['true', 'false'] as const) === 'true',
     podName: read(env, 'LEGO_POD_NAME'),
+    renewalInfo: oneOf(env, 'LEGO_RENEWAL_INFO', 'true', ['true', 'false'] as const) === 'true',
   };
   checkBackoff(config, initialVariable);
   checkSchedule(config, undefined);

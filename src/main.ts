@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { RenewalInfoCache } from './acme/renewal-info-cache.ts';
+import { caRenewalInfo } from './acme/renewal-info.ts';
 import { ConfigError, checkSchedule, parseConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { kubeConfig } from './kube/connect.ts';
@@ -60,6 +62,14 @@ async function main(): Promise<void> {
   const watches = new WatchStates();
   // One per process: it outlives each Operator (one per leadership), so counters run on across them.
   const metrics = new Metrics();
+  const renewalInfo = config.renewalInfo
+    ? new RenewalInfoCache(
+        caRenewalInfo({
+          directoryUrl: config.url,
+          ...(config.caBundle !== undefined && { caPem: config.caBundle }),
+        }),
+      )
+    : undefined;
   const startOperator = () => {
     const started = new Operator({
       config,
@@ -68,6 +78,7 @@ async function main(): Promise<void> {
       definition,
       clock: systemClock,
       metrics,
+      ...(renewalInfo !== undefined && { renewalInfo }),
       ingressEvents: watchIngresses(kube, config.watchNamespace, {
         onConnected: watches.track('Ingress'),
         onRetry: (error, delayMs) => {

@@ -10,6 +10,7 @@
  */
 import type { V1Ingress, V1Job, V1Secret } from '@kubernetes/client-node';
 import type { Observable, Subscription } from 'rxjs';
+import type { RenewalInfoCache } from './acme/renewal-info-cache.ts';
 import type { PolicyVerdict } from './certificate/policy.ts';
 import { renewalTime } from './certificate/renewal.ts';
 import type { Config } from './config.ts';
@@ -28,6 +29,7 @@ import { RunQueue } from './process/run-queue.ts';
 import { ProcessRunner, type RunResult, type StartKind } from './process/runner.ts';
 import { startSchedule, type Clock, type Schedule } from './process/schedule.ts';
 import { lifecycleTasks } from '../tasks/index.ts';
+import { verdictInForce } from '../tasks/check-renewal-window.ts';
 import type { FoundJob } from '../tasks/find-issuance-job.ts';
 import type { LaunchResult } from '../tasks/launch-issuance-job.ts';
 import type { LifecycleServices, LifecycleToken } from '../tasks/services.ts';
@@ -103,6 +105,11 @@ export interface OperatorParts {
    * series when it stops.
    */
   metrics?: Metrics;
+  /**
+   * The CA's renewal windows (ACME Renewal Information); none when `LEGO_RENEWAL_INFO=false`. It outlives
+   * the operator as the metrics do, so a replica that leads again keeps the windows it was given.
+   */
+  renewalInfo?: RenewalInfoCache;
 }
 
 /** The running operator. */
@@ -157,6 +164,7 @@ export class Operator {
       deduplicator: new Deduplicator(),
       now: () => parts.clock.now(),
       taskFailures: new Map(),
+      ...(parts.renewalInfo !== undefined && { renewalInfo: parts.renewalInfo }),
     };
     this.#services = services;
     this.#runner = new ProcessRunner(parts.definition, lifecycleTasks, services, parts.log, {
@@ -459,7 +467,7 @@ export class Operator {
     if (metrics === undefined) return;
     metrics.runEnded(trigger, result.end);
     const { output } = result;
-    const verdict = output.inspectCertificate as PolicyVerdict | undefined;
+    const verdict = verdictInForce(output);
     if (verdict !== undefined) {
       const labels = { namespace: request.namespace, secret: request.secretName };
       metrics.certificateChecked(

@@ -3,6 +3,7 @@
  * other fails at start (src/process/definition.ts).
  */
 import { adoptIssuanceJob } from './adopt-issuance-job.ts';
+import { checkRenewalWindow } from './check-renewal-window.ts';
 import { deduplicate } from './deduplicate.ts';
 import { findIssuanceJob } from './find-issuance-job.ts';
 import { inspectCertificate } from './inspect-certificate.ts';
@@ -19,6 +20,7 @@ import type { LifecycleTask } from './services.ts';
 export const lifecycleTasks: Readonly<Record<string, LifecycleTask>> = {
   deduplicate,
   inspectCertificate,
+  checkRenewalWindow,
   findIssuanceJob,
   adoptIssuanceJob,
   launchIssuanceJob,

@@ -23,6 +23,8 @@ export const inspectCertificate: LifecycleTask = async ({ token, services, log }
     },
     now,
     minimumValidityMs: config.minimumValidityMs,
+    // The CA's window as last known, without asking: "Check renewal window" asks, when it is time.
+    caRenewalTime: (certificateId) => services.renewalInfo?.known(certificateId, now)?.renewAt,
   });
   if (verdict.valid && verdict.notBefore !== undefined && now < verdict.notBefore) {
     // Not a reason to reissue: with this clock behind the CA's, every new certificate would look the same.

@@ -3,16 +3,15 @@
  * the certificate's current need, and its manifests, annotated with why it is launched and how many
  * attempts failed in a row before it.
  */
-import type { PolicyVerdict } from '../src/certificate/policy.ts';
 import { PREVIOUS_FAILURES_ANNOTATION } from '../src/issuance/attempts.ts';
 import { issuanceJobName, issuanceObjects, type IssuanceObjects } from '../src/issuance/job-objects.ts';
 import { REASON_ANNOTATION, REASON_MESSAGE_ANNOTATION } from '../src/kube/job-watch.ts';
+import { verdictInForce } from './check-renewal-window.ts';
 import type { LifecycleServices, LifecycleToken } from './services.ts';
 
-/** The Job name of the need "Inspect certificate" found (`output.inspectCertificate`). */
+/** The Job name of the need "Inspect certificate" found. */
 export function currentJobName(token: LifecycleToken, output: Readonly<Record<string, unknown>>): string {
-  const verdict = output.inspectCertificate as PolicyVerdict | undefined;
-  return issuanceJobName(token, verdict?.fingerprint);
+  return issuanceJobName(token, verdictInForce(output)?.fingerprint);
 }
 
 /** The Job and solver objects to create, carrying the verdict and the failures in a row before this Job. */
@@ -22,8 +21,13 @@ export function jobObjects(
   services: LifecycleServices,
   previousFailures: number,
 ): IssuanceObjects {
-  const verdict = output.inspectCertificate as PolicyVerdict | undefined;
-  const objects = issuanceObjects(token, currentJobName(token, output), services.config);
+  const verdict = verdictInForce(output);
+  const objects = issuanceObjects(
+    token,
+    currentJobName(token, output),
+    services.config,
+    verdict?.certificateId,
+  );
   const metadata = objects.job.metadata!;
   metadata.annotations = {
     ...metadata.annotations,

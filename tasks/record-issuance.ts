@@ -4,14 +4,14 @@
  * was written, and why it was issued (the reason "Inspect certificate" found, such as `RenewalDue` or
  * `IssuerChanged`, which the Job carries to the "Job finished" run as annotations).
  */
-import type { PolicyVerdict } from '../src/certificate/policy.ts';
 import { OUTCOME_RECORDED_ANNOTATION } from '../src/issuance/attempts.ts';
 import type { IssuanceOutcome } from '../src/issuance/job-contract.ts';
+import { verdictInForce } from './check-renewal-window.ts';
 import { ingressRef, type LifecycleTask } from './services.ts';
 
 /** The `recordIssuance` implementation. */
 export const recordIssuance: LifecycleTask = async ({ token, services, output, log }) => {
-  const verdict = (output.inspectCertificate as PolicyVerdict | undefined) ?? token.launchedBecause;
+  const verdict = verdictInForce(output) ?? token.launchedBecause;
   const outcome = output.readJobOutcome as IssuanceOutcome | undefined;
   if (token.job !== undefined) {
     await services.cluster.closeIssuance(services.config.namespace, token.job, {

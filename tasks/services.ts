@@ -1,6 +1,7 @@
 /**
  * What the certificate-lifecycle tasks share: the services the host gives every run, and the token type.
  */
+import type { RenewalInfoCache } from '../src/acme/renewal-info-cache.ts';
 import type { Config } from '../src/config.ts';
 import type { RetrySettings } from '../src/issuance/attempts.ts';
 import type { CertificateRequest } from '../src/ingress/requests.ts';
@@ -21,6 +22,8 @@ export interface LifecycleServices {
    * clears a key when a run of it ends well.
    */
   taskFailures: Map<string, number>;
+  /** The CA's renewal windows (ACME Renewal Information); undefined when `LEGO_RENEWAL_INFO=false`. */
+  renewalInfo?: RenewalInfoCache;
 }
 
 /** The retries' back-off from the settings. */

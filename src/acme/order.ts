@@ -41,12 +41,20 @@ export interface CreatedOrder {
   challenges: HttpChallenge[];
   /** Hosts whose authorization the CA already holds as valid (reused); nothing to publish for them. */
   alreadyValid: string[];
+  /** Why the CA refused the order as a replacement (`replaces`), when it did: it was ordered without. */
+  replacementRefused?: string;
 }
 
 /** Options of {@link createOrder}. */
 export interface CreateOrderOptions {
   /** ACME certificate profile (Let's Encrypt: `classic`, `tlsserver`, `shortlived`), if the CA has them. */
   profile?: string;
+  /**
+   * The ARI identifier of the certificate the order replaces (RFC 9773 `replaces`). A CA that refuses it
+   * (already replaced, another account's, or a CA bug) is asked again without it: a renewal is never lost to
+   * the hint.
+   */
+  replaces?: string;
 }
 
 /** An issued certificate. Plain JSON apart from the dates. */
@@ -112,12 +120,26 @@ export async function createOrder(
   options: CreateOrderOptions = {},
 ): Promise<CreatedOrder> {
   if (hosts.length === 0) throw new AcmeError('createOrder', hosts, 'an order needs at least one host');
-  const request: Parameters<Client['createOrder']>[0] & { profile?: string } = {
+  const request: Parameters<Client['createOrder']>[0] & { profile?: string; replaces?: string } = {
     identifiers: hosts.map((value) => ({ type: 'dns', value })),
     ...(options.profile !== undefined && { profile: options.profile }),
   };
   const doing = `creating the order for ${hostList(hosts)}`;
-  const order = await step('createOrder', hosts, doing, () => client.createOrder(request));
+  let order: Order;
+  let replacementRefused: string | undefined;
+  if (options.replaces === undefined) {
+    order = await step('createOrder', hosts, doing, () => client.createOrder(request));
+  } else {
+    const replacing = { ...request, replaces: options.replaces };
+    try {
+      order = await step('createOrder', hosts, `${doing} as a replacement`, () =>
+        client.createOrder(replacing),
+      );
+    } catch (error) {
+      replacementRefused = messageOf(error);
+      order = await step('createOrder', hosts, doing, () => client.createOrder(request));
+    }
+  }
   const authorizations = await step('createOrder', hosts, `reading the authorizations of ${order.url}`, () =>
     client.getAuthorizations(order),
   );
@@ -149,7 +171,12 @@ export async function createOrder(
       keyAuthorization: await client.getChallengeKeyAuthorization(challenge),
     });
   }
-  return { order, challenges, alreadyValid };
+  return {
+    order,
+    challenges,
+    alreadyValid,
+    ...(replacementRefused !== undefined && { replacementRefused }),
+  };
 }
 
 /**

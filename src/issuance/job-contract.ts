@@ -11,6 +11,11 @@ export interface IssuanceOrder {
   hosts: string[];
   ingressName: string;
   ingressUid: string;
+  /**
+   * The ARI identifier of the certificate this one replaces (RFC 9773 `replaces`), when it came from the
+   * same directory: a renewal the CA asked for, exempt from its rate limits.
+   */
+  replaces?: string;
 }
 
 /** Environment variable names of an {@link IssuanceOrder}. */
@@ -20,6 +25,7 @@ export const ORDER_ENV = {
   hosts: 'LEGO_CERT_HOSTS',
   ingressName: 'LEGO_CERT_INGRESS_NAME',
   ingressUid: 'LEGO_CERT_INGRESS_UID',
+  replaces: 'LEGO_CERT_REPLACES',
 } as const;
 
 /** The environment entries that carry an order. */
@@ -30,6 +36,7 @@ export function orderToEnv(order: IssuanceOrder): { name: string; value: string 
     { name: ORDER_ENV.hosts, value: order.hosts.join(',') },
     { name: ORDER_ENV.ingressName, value: order.ingressName },
     { name: ORDER_ENV.ingressUid, value: order.ingressUid },
+    ...(order.replaces === undefined ? [] : [{ name: ORDER_ENV.replaces, value: order.replaces }]),
   ];
 }
 
@@ -50,6 +57,7 @@ export function orderFromEnv(env: Record<string, string | undefined>): IssuanceO
       .filter(Boolean),
     ingressName: read(ORDER_ENV.ingressName),
     ingressUid: read(ORDER_ENV.ingressUid),
+    ...(env[ORDER_ENV.replaces]?.trim() && { replaces: env[ORDER_ENV.replaces]!.trim() }),
   };
 }
 

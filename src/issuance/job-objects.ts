@@ -67,11 +67,15 @@ export interface IssuanceObjects {
   ingress: V1Ingress;
 }
 
-/** Builds the Job and its solver objects; the solver objects get their ownerReference once the Job exists. */
+/**
+ * Builds the Job and its solver objects; the solver objects get their ownerReference once the Job exists.
+ * `replaces` is the ARI identifier of the certificate the new one replaces (src/acme/certificate-id.ts).
+ */
 export function issuanceObjects(
   request: CertificateRequest,
   jobName: string,
   config: Config,
+  replaces?: string,
 ): IssuanceObjects {
   const namespace = config.namespace;
   const labels = { ...MANAGED_BY, [JOB_LABEL]: jobName };
@@ -175,6 +179,7 @@ export function issuanceObjects(
                   hosts: request.hosts,
                   ingressName: request.ingress.name,
                   ingressUid: request.ingress.uid,
+                  ...(replaces !== undefined && { replaces }),
                 }),
               ],
             },

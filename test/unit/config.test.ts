@@ -151,6 +151,7 @@ const DEFAULTS: Config = {
   retryMaxIntervalMs: 86_400_000,
   leaderElection: true,
   podName: undefined,
+  renewalInfo: true,
   http01Port: 8080,
   keyType: 'rsa',
   acmeProfile: undefined,
@@ -275,6 +276,7 @@ describe('parseConfig good values', () => {
     [{ LEGO_RETRY_MAX_INTERVAL: '6h' }, { retryMaxIntervalMs: 6 * 3_600_000 }],
     [{ LEGO_KEY_TYPE: 'ECDSA' }, { keyType: 'ecdsa' }],
     [{ LEGO_LEADER_ELECTION: 'false' }, { leaderElection: false }],
+    [{ LEGO_RENEWAL_INFO: 'false' }, { renewalInfo: false }],
     [{ LEGO_POD_NAME: 'kube-lego-7d9f-abcde' }, { podName: 'kube-lego-7d9f-abcde' }],
     [{ LEGO_HTTP01_PORT: '5002' }, { http01Port: 5002 }],
     [{ LEGO_ACME_PROFILE: 'tlsserver' }, { acmeProfile: 'tlsserver' }],
@@ -451,6 +453,7 @@ describe('parseConfig bad values', () => {
     [{ LEGO_KEY_TYPE: 'dsa' }, 'LEGO_KEY_TYPE="dsa" is not valid: expected one of rsa, ecdsa'],
     [{ LEGO_LEADER_ELECTION: 'yes' }, 'LEGO_LEADER_ELECTION="yes" is not valid: expected one of true, false'],
     [{ LEGO_SELF_CHECK: 'no' }, 'LEGO_SELF_CHECK="no" is not valid: expected one of true, false'],
+    [{ LEGO_RENEWAL_INFO: 'on' }, 'LEGO_RENEWAL_INFO="on" is not valid: expected one of true, false'],
     [
       { LEGO_SELF_CHECK_PORT: '0' },
       'LEGO_SELF_CHECK_PORT="0" is not valid: expected a whole number from 1 to 65535',

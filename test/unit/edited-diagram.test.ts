@@ -23,7 +23,7 @@ describe('edited lifecycle diagram', () => {
       assert.match(error.message, /"pageOnCall"/);
       assert.match(
         error.message,
-        /available: adoptIssuanceJob, deduplicate, findIssuanceJob, inspectCertificate/,
+        /available: adoptIssuanceJob, checkRenewalWindow, deduplicate, findIssuanceJob, inspectCertificate/,
       );
       return true;
     });
