@@ -32,7 +32,7 @@ export interface AcmeWorld {
   issue(
     store: AccountStore,
     hosts: readonly string[],
-    options?: { keys?: KeyOptions; profile?: string },
+    options?: { keys?: KeyOptions; profile?: string; replaces?: string },
   ): Promise<Issued>;
   stop(): Promise<void>;
 }
@@ -43,6 +43,8 @@ export interface Issued extends IssuedChain {
   accountUrl: string;
   /** Milliseconds from start to the end of each step. */
   marks: Record<'account' | 'order' | 'selfCheck' | 'validated' | 'issued', number>;
+  /** Why the CA refused the order as a replacement, when `replaces` was given and it did. */
+  replacementRefused?: string;
 }
 
 /** Starts Pebble (more options: `pebble`) validating on a responder at an address of this world's own. */
@@ -78,13 +80,16 @@ export async function startAcmeWorld(options: { pebble?: PebbleOptions } = {}): 
     port,
     resolve,
     account,
-    async issue(store, hosts, { keys, profile } = {}) {
+    async issue(store, hosts, { keys, profile, replaces } = {}) {
       const started = performance.now();
       const since = () => Math.round(performance.now() - started);
       const keyAndCsr = createKeyAndCsr(hosts, keys);
       const { client, account: stored } = await account(store);
       const marks = { account: since() } as Issued['marks'];
-      const created = await createOrder(client, hosts, profile === undefined ? {} : { profile });
+      const created = await createOrder(client, hosts, {
+        ...(profile !== undefined && { profile }),
+        ...(replaces !== undefined && { replaces }),
+      });
       marks.order = since();
       for (const challenge of created.challenges) responder.set(challenge.token, challenge.keyAuthorization);
       try {
@@ -98,7 +103,13 @@ export async function startAcmeWorld(options: { pebble?: PebbleOptions } = {}): 
       const { keyPem, csrPem } = await keyAndCsr;
       const chain = await finalizeOrder(client, created.order, csrPem);
       marks.issued = since();
-      return { ...chain, keyPem, accountUrl: stored.accountUrl ?? '', marks };
+      return {
+        ...chain,
+        keyPem,
+        accountUrl: stored.accountUrl ?? '',
+        marks,
+        ...(created.replacementRefused !== undefined && { replacementRefused: created.replacementRefused }),
+      };
     },
     async stop() {
       await Promise.allSettled([responder.close(), pebble.stop()]);

@@ -68,6 +68,11 @@ export interface Pebble {
   /** Makes the DNS server answer A queries for `host` with `ip` alone, an address in 127.0.0.0/8. */
   addARecord(host: string, ip: string): Promise<void>;
   /**
+   * Moves the renewal window Pebble gives for a certificate it issued (its management API's
+   * `/set-renewal-info/`), as a CA does for a certificate it is about to revoke.
+   */
+  setRenewalWindow(certificatePem: string, window: { start: Date; end: Date }): Promise<void>;
+  /**
    * Freezes Pebble (SIGSTOP), as a CA that stops answering: requests to it hang until they time out; its
    * accounts and orders are kept. challtestsrv (DNS) goes on.
    */
@@ -251,6 +256,15 @@ export async function startPebble(options: PebbleOptions = {}): Promise<Pebble> 
         // challtestsrv adds to the addresses it has for the host: clear them first, so `ip` is the only one.
         await fetchOk(`${challtestsrvUrl}/clear-a`, { body: { host } });
         await fetchOk(`${challtestsrvUrl}/add-a`, { body: { host, addresses: [ip] } });
+      },
+      async setRenewalWindow(certificatePem, window) {
+        const ariResponse = {
+          suggestedWindow: { start: window.start.toISOString(), end: window.end.toISOString() },
+        };
+        await fetchOk(`${managementUrl}/set-renewal-info/`, {
+          ca: ca.certPem,
+          body: { Certificate: certificatePem, ARIResponse: JSON.stringify(ariResponse) },
+        });
       },
       pause: () => pebble.pause(),
       resume: () => pebble.resume(),

@@ -1,5 +1,6 @@
 /** Builds the lifecycle process over the in-memory cluster, as the operator does over the real one. */
 import { readFile } from 'node:fs/promises';
+import type { RenewalInfoCache } from '../../src/acme/renewal-info-cache.ts';
 import { parseConfig, type Config } from '../../src/config.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { loadDefinition } from '../../src/process/definition.ts';
@@ -31,6 +32,7 @@ export async function lifecycleHarness(
   config: Config = parseConfig({}),
   rbac?: ManifestRbac,
   log: Logger = silentLog,
+  renewalInfo?: RenewalInfoCache,
 ) {
   const cluster = new FakeCluster({ namespace: config.namespace, ...(rbac !== undefined && { rbac }) });
   const deduplicator = new Deduplicator();
@@ -41,6 +43,7 @@ export async function lifecycleHarness(
     deduplicator,
     now: () => clock.now,
     taskFailures: new Map(),
+    ...(renewalInfo !== undefined && { renewalInfo }),
   };
   const definition = await loadDefinition(
     xml ?? (await lifecycleXml()),
