@@ -263,8 +263,13 @@ function parse(crt: string, key: string, input: PolicyInput, secret: TlsSecret):
   const notBefore = Date.parse(leaf.validFrom);
   const notAfter = Date.parse(leaf.validTo);
   const certificateId = certificateIdOf(leaf, input, secret);
-  const caRenewAt = certificateId === undefined ? undefined : input.caRenewalTime?.(certificateId);
-  const renewAt = caRenewAt ?? renewalTime(notBefore, notAfter, input.minimumValidityMs);
+  const byLifetime = renewalTime(notBefore, notAfter, input.minimumValidityMs);
+  const fromCa = certificateId === undefined ? undefined : input.caRenewalTime?.(certificateId);
+  // A CA's window is followed later than the lifetime rule, but never past half the rule's margin before
+  // expiry: a window a CA got wrong must not let the certificate run out.
+  const caRenewAt =
+    fromCa === undefined ? undefined : Math.min(fromCa, notAfter - (notAfter - byLifetime) / 2);
+  const renewAt = caRenewAt ?? byLifetime;
   return {
     leaf,
     key: privateKey,

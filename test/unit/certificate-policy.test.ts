@@ -58,6 +58,8 @@ const strangerKey = forge.pki.privateKeyToPem(strangerKeys.privateKey);
 const expired = issued(91);
 const notYet = issued(-1);
 const due = issued(61);
+/** 10 days left: inside half the lifetime rule's 30-day margin. */
+const late = issued(80);
 const mixedCase = issued(10, ['Shop.Test', 'www.shop.test.']);
 const twoHosts = issued(10, ['shop.test', 'www.shop.test']);
 const rsa3072 = issued(10, ['shop.test'], rsaKeys(3072));
@@ -415,6 +417,14 @@ describe('inspectCertificate', () => {
       {
         reason: 'RenewalWindow',
         message: `the CA's renewal window says renew from ${iso(NOW - HOUR)}; it expires at ${iso(fresh.notAfter)}`,
+      },
+    ],
+    [
+      "a CA's window past half the lifetime rule's margin is followed to that point only: RenewalWindow",
+      input({ secret: secret(late), caRenewalTime: () => late.notAfter - HOUR }),
+      {
+        reason: 'RenewalWindow',
+        message: `the CA's renewal window says renew from ${iso(late.notAfter - 15 * DAY)}; it expires at ${iso(late.notAfter)}`,
       },
     ],
     [
