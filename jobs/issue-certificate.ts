@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { IssuanceOrder } from '../src/issuance/job-contract.ts';
+import { STEP_FIELD, type IssuanceOrder } from '../src/issuance/job-contract.ts';
 import type { Logger } from '../src/log.ts';
 import { loadDefinition } from '../src/process/definition.ts';
 import { ProcessRunner, type RunResult } from '../src/process/runner.ts';
@@ -28,6 +28,12 @@ export async function issueCertificate(
     'issue-certificate',
     new Set(Object.keys(issuanceTasks)),
   );
-  const runner = new ProcessRunner<IssuanceServices, IssuanceToken>(definition, issuanceTasks, services, log);
+  // Each element the token enters is logged as the Job's step: the operator's process view reads the
+  // last one from the pod's log (src/kube/issuance-steps.ts) to show where a running Job stands.
+  const runner = new ProcessRunner<IssuanceServices, IssuanceToken>(definition, issuanceTasks, services, log, {
+    onActivity: ({ element, phase }) => {
+      if (phase === 'enter') log.info({ [STEP_FIELD]: element }, `step ${element}`);
+    },
+  });
   return runner.run({ start: 'none', token: order, key: `${order.namespace}/${order.secretName}` });
 }

@@ -84,6 +84,11 @@ export interface Config {
    * Information, RFC 9773; `LEGO_RENEWAL_INFO`), rather than by their lifetime alone.
    */
   renewalInfo: boolean;
+  /**
+   * Port of the live process view (`LEGO_VIEW_PORT`): the lifecycle diagram with its runs, the certificates
+   * table and `/api/certificates`, on the pod's IP; 0 turns it off.
+   */
+  viewPort: number;
 }
 
 /** A setting that cannot be used: names the variable, the value and what is expected. */
@@ -496,6 +501,7 @@ export function parseConfig(env: Env, version = '0.1.0'): Config {
     leaderElection: oneOf(env, 'LEGO_LEADER_ELECTION', 'true', ['true', 'false'] as const) === 'true',
     podName: read(env, 'LEGO_POD_NAME'),
     renewalInfo: oneOf(env, 'LEGO_RENEWAL_INFO', 'true', ['true', 'false'] as const) === 'true',
+    viewPort: integer(env, 'LEGO_VIEW_PORT', 8081, 0, 65535),
   };
   checkBackoff(config, initialVariable);
   checkSchedule(config, undefined);

@@ -8,6 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { RenewalInfoCache } from './acme/renewal-info-cache.ts';
+import { clusterIssuanceSteps } from './kube/issuance-steps.ts';
+import { OperatorView } from './view/operator-view.ts';
+import { startViewServer } from './view/view-server.ts';
 import { caRenewalInfo } from './acme/renewal-info.ts';
 import { ConfigError, checkSchedule, parseConfig } from './config.ts';
 import { createLogger } from './log.ts';
@@ -33,13 +36,16 @@ import { lifecycleTasks } from '../tasks/index.ts';
 
 /** The shipped lifecycle diagram; `LEGO_LIFECYCLE_PROCESS` points at an edited copy instead. */
 const SHIPPED_DIAGRAM = fileURLToPath(new URL('../processes/certificate-lifecycle.bpmn', import.meta.url));
+/** The issuance Jobs' diagram (the same image, so the same file), for the process view. */
+const ISSUANCE_DIAGRAM = fileURLToPath(new URL('../processes/issue-certificate.bpmn', import.meta.url));
 
 async function main(): Promise<void> {
   const config = parseConfig(process.env);
   const log = createLogger({ level: config.logLevel, type: config.logType });
   const diagramPath = process.env.LEGO_LIFECYCLE_PROCESS || SHIPPED_DIAGRAM;
+  const lifecycleXml = await readFile(diagramPath, 'utf8');
   const definition = await loadDefinition(
-    await readFile(diagramPath, 'utf8'),
+    lifecycleXml,
     'certificate-lifecycle',
     new Set(Object.keys(lifecycleTasks)),
   );
@@ -62,6 +68,7 @@ async function main(): Promise<void> {
   const watches = new WatchStates();
   // One per process: it outlives each Operator (one per leadership), so counters run on across them.
   const metrics = new Metrics();
+  const view = config.viewPort === 0 ? undefined : new OperatorView('certificate-lifecycle', Date.now);
   const renewalInfo = config.renewalInfo
     ? new RenewalInfoCache(
         caRenewalInfo({
@@ -79,6 +86,7 @@ async function main(): Promise<void> {
       clock: systemClock,
       metrics,
       ...(renewalInfo !== undefined && { renewalInfo }),
+      ...(view !== undefined && { view }),
       ingressEvents: watchIngresses(kube, config.watchNamespace, {
         onConnected: watches.track('Ingress'),
         onRetry: (error, delayMs) => {
@@ -154,6 +162,18 @@ async function main(): Promise<void> {
     },
     metrics.registry,
   );
+  const viewServer =
+    view === undefined
+      ? undefined
+      : await startViewServer(config.viewPort, config.podIp ?? '127.0.0.1', {
+          view,
+          lifecycleXml,
+          issuanceXml: await readFile(ISSUANCE_DIAGRAM, 'utf8'),
+          issuanceSteps: clusterIssuanceSteps(kube, config.namespace),
+          leading: () => operator !== undefined,
+          leader: () => elector?.holder ?? (operator === undefined ? undefined : 'this replica'),
+          log,
+        });
   log.info(
     {
       url: config.url,
@@ -169,6 +189,8 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutting down');
     health.close();
+    viewServer?.closeAllConnections();
+    viewServer?.close();
     // Stop taking work first, then free the Lease, so the standby starts at once and never beside us.
     await stopOperator();
     await elector?.stop({ release: true });

@@ -11,6 +11,7 @@
 import type { V1Ingress, V1Job, V1Secret } from '@kubernetes/client-node';
 import type { Observable, Subscription } from 'rxjs';
 import type { RenewalInfoCache } from './acme/renewal-info-cache.ts';
+import { reportingEvents, type OperatorView } from './view/operator-view.ts';
 import type { PolicyVerdict } from './certificate/policy.ts';
 import { renewalTime } from './certificate/renewal.ts';
 import type { Config } from './config.ts';
@@ -110,6 +111,8 @@ export interface OperatorParts {
    * the operator as the metrics do, so a replica that leads again keeps the windows it was given.
    */
   renewalInfo?: RenewalInfoCache;
+  /** The live process view's record of runs and certificates; none when the view is off. */
+  view?: OperatorView;
 }
 
 /** The running operator. */
@@ -160,7 +163,7 @@ export class Operator {
     });
     const services: LifecycleServices = {
       config,
-      cluster: parts.cluster,
+      cluster: parts.view === undefined ? parts.cluster : reportingEvents(parts.cluster, parts.view),
       deduplicator: new Deduplicator(),
       now: () => parts.clock.now(),
       taskFailures: new Map(),
@@ -169,6 +172,7 @@ export class Operator {
     this.#services = services;
     this.#runner = new ProcessRunner(parts.definition, lifecycleTasks, services, parts.log, {
       onTaskEnd: (task, seconds, failed) => this.#metrics?.taskEnded(task, seconds, failed),
+      ...(parts.view !== undefined && { onActivity: parts.view.activity }),
     });
     this.#queue = new RunQueue(parts.maxConcurrentRuns ?? MAX_CONCURRENT_RUNS);
   }
@@ -311,6 +315,7 @@ export class Operator {
             created === undefined ? seen : { ...seen, createdAt: new Date(created).getTime() };
           this.#finishedJobs.add(finished.uid);
           this.#finishedNames.add(finished.name);
+          this.#parts.view?.jobFinished(finished.certificate);
           this.#recheckAfter(finished.name);
           // Recorded before a restart (or by the leader before this replica took over): not news.
           if (finished.outcomeRecorded) return;
@@ -421,7 +426,7 @@ export class Operator {
       await Promise.resolve();
       const current = this.#index.winner(token.key);
       if (current === undefined) {
-        this.#metrics?.forgetCertificate(token.key);
+        this.#forget(token.key);
         if (job !== undefined) {
           this.#log.debug(
             { certificate: token.key, job: job.name },
@@ -448,6 +453,7 @@ export class Operator {
       this.#logResult(trigger, current, result);
       this.#afterRun(current.key, result);
       this.#measure(trigger, current, result, job);
+      this.#parts.view?.runEnded(current, result);
     });
   }
 
@@ -496,16 +502,21 @@ export class Operator {
     }
   }
 
+  /** Drops what the metrics and the process view hold of a certificate no Ingress claims. */
+  #forget(key: string): void {
+    this.#metrics?.forgetCertificate(key);
+    this.#parts.view?.forget(key);
+  }
+
   /**
-   * With metrics: drops the certificate series of the keys Ingress `uid` named before this event that no
+   * With metrics or the view: drops the certificate series of the keys Ingress `uid` named before this event that no
    * Ingress claims now (the Ingress deleted, a `spec.tls` entry or the annotation removed), and notes the
    * keys it names now (`namespace/secretName`, as src/ingress/requests.ts keys a request).
    */
   #releaseKeys(uid: string, ingress: V1Ingress | undefined): void {
-    const metrics = this.#metrics;
-    if (metrics === undefined) return;
+    if (this.#metrics === undefined && this.#parts.view === undefined) return;
     for (const key of this.#ingressKeys.get(uid) ?? []) {
-      if (this.#index.winner(key) === undefined) metrics.forgetCertificate(key);
+      if (this.#index.winner(key) === undefined) this.#forget(key);
     }
     const namespace = ingress?.metadata?.namespace;
     const keys = (ingress?.spec?.tls ?? []).flatMap(({ secretName }) =>

@@ -61,6 +61,12 @@ export function orderFromEnv(env: Record<string, string | undefined>): IssuanceO
   };
 }
 
+/**
+ * The log field in which the Job's `issue` container names each element of processes/issue-certificate.bpmn
+ * as its token enters it: the Job's step, read back by the operator's process view.
+ */
+export const STEP_FIELD = 'step';
+
 /** What the Job writes to its termination message, and the operator reads back as the outcome. */
 export interface IssuanceOutcome {
   succeeded: boolean;

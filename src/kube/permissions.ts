@@ -19,6 +19,8 @@ export interface Permission {
   verb: string;
   group: string;
   resource: string;
+  /** A subresource of it (`log` of `pods`). */
+  subresource?: string;
   namespace: string | undefined;
   /** The one object it is needed on, when the rule names it (`resourceNames`). */
   name?: string;
@@ -57,6 +59,14 @@ export function requiredPermissions(config: Config): Permission[] {
     need('delete', 'batch', 'jobs', own, 'to replace a stale or failed issuance Job'),
     need('patch', 'batch', 'jobs', own, "to record an issuance Job's outcome and back-off on it"),
     need('list', '', 'pods', own, "to read an issuance Job's outcome"),
+    ...(config.viewPort === 0
+      ? []
+      : [
+          {
+            ...need('get', '', 'pods', own, "to show a running issuance Job's step in the process view"),
+            subresource: 'log',
+          },
+        ]),
     need('create', '', 'services', own, 'to create solver Services'),
     need('create', 'networking.k8s.io', 'ingresses', own, 'to create solver Ingresses'),
     need('delete', '', 'services', own, 'to delete solver Services when their Job ends'),
@@ -79,8 +89,11 @@ export function requiredPermissions(config: Config): Permission[] {
 
 /** How a permission reads in a log line: `create jobs.batch in namespace kube-lego`. */
 export function describePermission(permission: Permission): string {
-  const resource =
-    permission.group === '' ? permission.resource : `${permission.resource}.${permission.group}`;
+  const plural =
+    permission.subresource === undefined
+      ? permission.resource
+      : `${permission.resource}/${permission.subresource}`;
+  const resource = permission.group === '' ? plural : `${plural}.${permission.group}`;
   const scope =
     permission.namespace === undefined ? 'in all namespaces' : `in namespace ${permission.namespace}`;
   return `${permission.verb} ${resource}${permission.name === undefined ? '' : ` ${permission.name}`} ${scope}`;
@@ -98,6 +111,7 @@ export async function missingPermissions(kube: KubeConfig, required: Permission[
               verb: permission.verb,
               group: permission.group,
               resource: permission.resource,
+              ...(permission.subresource !== undefined && { subresource: permission.subresource }),
               ...(permission.namespace !== undefined && { namespace: permission.namespace }),
               ...(permission.name !== undefined && { name: permission.name }),
             },

@@ -88,6 +88,11 @@ export class LeaderElector {
   /** The round in progress, so stop() can wait for it. */
   #round: Promise<void> = Promise.resolve();
 
+  /** The Lease's holder as this replica last read it (its own identity while it leads). */
+  get holder(): string | undefined {
+    return this.#leading ? this.#settings.identity : this.#observed?.holder || undefined;
+  }
+
   constructor(
     store: LeaseStore,
     settings: ElectionSettings,

@@ -125,6 +125,22 @@ export interface RunnerOptions {
    * raised an error. For metrics: an error it throws is logged, and the run goes on.
    */
   onTaskEnd?(implementation: string, seconds: number, failed: boolean): void;
+  /**
+   * Called as a run's token enters and leaves each element of the diagram, for a live view of where runs
+   * stand. An error it throws is logged, and the run goes on.
+   */
+  onActivity?(event: ActivityEvent): void;
+}
+
+/** A run's token entering or leaving an element of the diagram. */
+export interface ActivityEvent {
+  /** The run's id. */
+  run: string;
+  /** The run's key (the certificate). */
+  key: string;
+  /** The element's id in the diagram. */
+  element: string;
+  phase: 'enter' | 'leave';
 }
 
 let runCounter = 0;
@@ -147,6 +163,7 @@ export class ProcessRunner<Services, Token> {
   readonly #services: Services;
   readonly #log: Logger;
   readonly #onTaskEnd: RunnerOptions['onTaskEnd'];
+  readonly #onActivity: RunnerOptions['onActivity'];
   readonly #engines = new Set<{ engine: Engine; abort: AbortController }>();
 
   constructor(
@@ -161,6 +178,7 @@ export class ProcessRunner<Services, Token> {
     this.#services = services;
     this.#log = log.child({ process: definition.name });
     this.#onTaskEnd = options.onTaskEnd;
+    this.#onActivity = options.onActivity;
   }
 
   /** Runs currently executing (including those parked at a wait). */
@@ -195,6 +213,18 @@ export class ProcessRunner<Services, Token> {
     listener.on('activity.error', (api: ActivityApi) => {
       error = api.content?.error?.message ?? 'failed';
     });
+    const onActivity = this.#onActivity;
+    if (onActivity !== undefined) {
+      const report = (phase: ActivityEvent['phase']) => (api: ActivityApi) => {
+        try {
+          onActivity({ run: handle.id, key: request.key, element: api.id, phase });
+        } catch (failure) {
+          log.warn({ activity: api.id, error: (failure as Error).message }, 'activity observer failed');
+        }
+      };
+      listener.on('activity.enter', report('enter'));
+      listener.on('activity.leave', report('leave'));
+    }
 
     const engine = new Engine({
       name: `${this.definition.name} ${handle.id}`,
