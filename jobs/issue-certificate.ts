@@ -30,10 +30,16 @@ export async function issueCertificate(
   );
   // Each element the token enters is logged as the Job's step: the operator's process view reads the
   // last one from the pod's log (src/kube/issuance-steps.ts) to show where a running Job stands.
-  const runner = new ProcessRunner<IssuanceServices, IssuanceToken>(definition, issuanceTasks, services, log, {
-    onActivity: ({ element, phase }) => {
-      if (phase === 'enter') log.info({ [STEP_FIELD]: element }, `step ${element}`);
+  const runner = new ProcessRunner<IssuanceServices, IssuanceToken>(
+    definition,
+    issuanceTasks,
+    services,
+    log,
+    {
+      onActivity: ({ element, phase }) => {
+        if (phase === 'enter') log.info({ [STEP_FIELD]: element }, `step ${element}`);
+      },
     },
-  });
+  );
   return runner.run({ start: 'none', token: order, key: `${order.namespace}/${order.secretName}` });
 }

@@ -163,6 +163,21 @@ describe('process kubelet', () => {
       assert.equal(current.status?.succeeded, 1);
     }));
 
+  test("serves a container's log through the API server (pods/log, as kubectl logs), its tail on request", () =>
+    check(async () => {
+      await batch.createNamespacedJob({ namespace, body: job('logged', workload(['complete', 'logged'])) });
+      assert.equal(await jobOutcome('logged'), 'Complete');
+      const name = (await podOfJob('logged')).metadata!.name!;
+      const whole = String(await core.readNamespacedPodLog({ namespace, name, container: 'main' }));
+      assert.equal(whole, kubelet.podLogs(namespace, name));
+      assert.match(whole, /completing with logged/);
+      const last = String(
+        await core.readNamespacedPodLog({ namespace, name, container: 'main', tailLines: 1 }),
+      );
+      assert.equal(last, `${whole.trimEnd().split('\n').at(-1)}\n`);
+      await assert.rejects(core.readNamespacedPodLog({ namespace, name, container: 'nonesuch' }));
+    }));
+
   test('a failing container fails its Job, with its exit code and (FallbackToLogsOnError) its last log lines', () =>
     check(async () => {
       const container = workload(['fail', '3', 'the disk is on fire'], {

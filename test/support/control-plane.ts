@@ -377,6 +377,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         '--endpoint-reconciler-type=none',
         '--allow-privileged=true',
         '--profiling=false',
+        // The process kubelet serves logs on the Node's InternalIP (127.0.0.1); never a host name to resolve.
+        '--kubelet-preferred-address-types=InternalIP',
         ...(options.apiServerArgs ?? []),
       ],
       probe: () => getOk(`${server}/readyz`, adminTls),

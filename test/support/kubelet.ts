@@ -4,8 +4,9 @@
  *
  * It registers a Node (Ready, InternalIP 127.0.0.1, no taints; its status is refreshed every 20 s, though
  * with no node-lifecycle controller nothing watches), binds every unscheduled Pod to itself through the
- * pods/binding subresource (there is no scheduler; pods with scheduling gates wait), and runs each Pod bound
- * to it (see kubelet-pod.ts for the life of a pod):
+ * pods/binding subresource (there is no scheduler; pods with scheduling gates wait), serves its containers'
+ * logs to the API server (`pods/log`, kubelet-logs.ts), and runs each Pod bound to it (see kubelet-pod.ts
+ * for the life of a pod):
  *
  * - the Pod gets its own loopback address 127.0.X.Y (from 127.0.0.2 up, unique among live pods; Linux
  *   routes all of 127.0.0.0/8 to lo), where its processes listen, and reports it as status.podIP
@@ -67,6 +68,7 @@ import type { ConfigSource } from './kubelet-env.ts';
 import { PodWorker, type ImageEntry, type PodHost } from './kubelet-pod.ts';
 import { claimAddressBlock, podIPOf } from './kubelet-network.ts';
 import { inform, type Informer } from './kubelet-watch.ts';
+import { startLogEndpoint } from './kubelet-logs.ts';
 
 export type { ImageEntry } from './kubelet-pod.ts';
 export { loopbackOf, podIPOf, POD_NETWORK } from './kubelet-network.ts';
@@ -174,7 +176,7 @@ function configSource(core: CoreV1Api, namespace: string): ConfigSource {
 }
 
 /** The Node object this kubelet registers. */
-function nodeObject(name: string): V1Node {
+function nodeObject(name: string, logPort: number): V1Node {
   const time = now() as unknown as Date;
   const condition = (type: string, ok: boolean, reason: string, message: string) => ({
     type,
@@ -202,6 +204,8 @@ function nodeObject(name: string): V1Node {
         { type: 'InternalIP', address: '127.0.0.1' },
         { type: 'Hostname', address: name },
       ],
+      // Where the API server reads containers' logs (kubelet-logs.ts).
+      daemonEndpoints: { kubeletEndpoint: { Port: logPort } },
       capacity: { cpu: '16', memory: '64Gi', pods: '1000', 'ephemeral-storage': '100Gi' },
       allocatable: { cpu: '16', memory: '64Gi', pods: '1000', 'ephemeral-storage': '100Gi' },
       conditions: [
@@ -242,7 +246,17 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
 
   // Register the Node; the TaintNodesByCondition admission adds a not-ready taint on create, which only
   // the node-lifecycle controller (not running) would remove: clear it.
-  const node = nodeObject(nodeName);
+  const logFiles = new Map<string, { container: string; path: string }[]>();
+  const logEndpoint = await startLogEndpoint((namespace, pod, container) => {
+    const file = (logFiles.get(`${namespace}/${pod}`) ?? []).find((each) => each.container === container);
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file.path, 'utf8');
+    } catch {
+      return '';
+    }
+  });
+  const node = nodeObject(nodeName, logEndpoint.port);
   try {
     await core.createNode({ body: node });
   } catch (error) {
@@ -262,7 +276,10 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
   const heartbeat = setInterval(() => {
     core
       .patchNodeStatus(
-        { name: nodeName, body: { status: { conditions: nodeObject(nodeName).status?.conditions } } },
+        {
+          name: nodeName,
+          body: { status: { conditions: nodeObject(nodeName, logEndpoint.port).status?.conditions } },
+        },
         strategicPatch,
       )
       .catch((error: unknown) => log(`node heartbeat: ${String(error)}`));
@@ -271,7 +288,6 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
 
   const pool = await claimAddressBlock();
   const workers = new Map<string, PodWorker>();
-  const logFiles = new Map<string, { container: string; path: string }[]>();
   const binding = new Set<string>();
   const deleting = new Set<string>();
   const bin = dirname(process.execPath);
@@ -497,6 +513,8 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
       if (stopped) return;
       stopped = true;
       clearInterval(heartbeat);
+      logEndpoint.server.closeAllConnections();
+      logEndpoint.server.close();
       pods?.stop();
       // kill() sends SIGKILL after 2 s and waits at most 1.5 s more for set-up in flight; the bound is a
       // safety net, so that stop() ends whatever state a pod is in.
