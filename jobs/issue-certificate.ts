@@ -36,8 +36,11 @@ export async function issueCertificate(
     services,
     log,
     {
-      onActivity: ({ element, phase }) => {
-        if (phase === 'enter') log.info({ [STEP_FIELD]: element }, `step ${element}`);
+      onActivity: ({ element, type, phase }) => {
+        // A boundary event is entered as its task starts, to listen: the step is the task.
+        if (phase === 'enter' && type !== 'bpmn:BoundaryEvent') {
+          log.info({ [STEP_FIELD]: element }, `step ${element}`);
+        }
       },
     },
   );

@@ -1,7 +1,7 @@
 /**
  * Runs a command with no network but loopback, so "tests and the demo connect only to 127.0.0.0/8" is a
- * guarantee, not a hope: first the Go programs the tests need are built (that needs the Go module proxy),
- * then the command runs in a new network namespace that has only `lo` (`unshare -n`, as root).
+ * guarantee, not a hope: first the Go programs the tests need are built (that needs the Go module proxy)
+ * and Debian's Chromium is installed if missing (apt-get), then the command runs in a new network namespace that has only `lo` (`unshare -n`, as root).
  *
  * Where a network namespace cannot be made (not root, no unshare), the command runs as it is, after a line
  * saying so; with CI=true that is an error instead.
@@ -10,6 +10,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { ensureBinaries } from '../test/support/binaries.ts';
+import { ensureChromium } from '../test/support/chromium.ts';
 
 const command = process.argv.slice(2);
 if (command.length === 0) {
@@ -18,6 +19,8 @@ if (command.length === 0) {
 }
 
 await ensureBinaries(['pebble', 'pebble-challtestsrv', 'etcd', 'kube-apiserver', 'kube-controller-manager']);
+// The process view's browser test drives Debian's Chromium: installed now, while the network is there.
+ensureChromium();
 
 const probe = spawnSync('unshare', ['-n', 'ip', 'link', 'set', 'lo', 'up'], { stdio: 'ignore' });
 if (probe.status !== 0) {

@@ -140,6 +140,8 @@ export interface ActivityEvent {
   key: string;
   /** The element's id in the diagram. */
   element: string;
+  /** Its BPMN type, e.g. `bpmn:ServiceTask`; a `bpmn:BoundaryEvent` is entered as its task starts. */
+  type: string;
   phase: 'enter' | 'leave';
 }
 
@@ -217,7 +219,7 @@ export class ProcessRunner<Services, Token> {
     if (onActivity !== undefined) {
       const report = (phase: ActivityEvent['phase']) => (api: ActivityApi) => {
         try {
-          onActivity({ run: handle.id, key: request.key, element: api.id, phase });
+          onActivity({ run: handle.id, key: request.key, element: api.id, type: api.type, phase });
         } catch (failure) {
           log.warn({ activity: api.id, error: (failure as Error).message }, 'activity observer failed');
         }

@@ -48,8 +48,10 @@ export class OperatorView {
     this.certificates = new CertificateBook(now);
   }
 
-  /** The runner's report of a token's move. */
-  readonly activity = (event: ActivityEvent): void => this.lifecycle.activity(event);
+  /** The runner's report of a token's move (a boundary event listening beside its task is no place to stand). */
+  readonly activity = (event: ActivityEvent): void => {
+    if (event.type !== 'bpmn:BoundaryEvent') this.lifecycle.activity(event);
+  };
 
   /** A run of `request` ended. */
   runEnded(request: CertificateRequest, result: RunResult): void {

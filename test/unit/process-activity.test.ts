@@ -15,14 +15,38 @@ describe('process activity', () => {
   it('shows a run at the element its token is in, and nowhere once it left', () => {
     const clock = { now: 1000 };
     const activity = new ProcessActivity('p', () => clock.now);
-    activity.activity({ run: 'run-1', key: 'shop/a', element: 'Task_InspectCertificate', phase: 'enter' });
-    activity.activity({ run: 'run-2', key: 'shop/b', element: 'Task_InspectCertificate', phase: 'enter' });
+    activity.activity({
+      run: 'run-1',
+      key: 'shop/a',
+      element: 'Task_InspectCertificate',
+      type: 'bpmn:ServiceTask',
+      phase: 'enter',
+    });
+    activity.activity({
+      run: 'run-2',
+      key: 'shop/b',
+      element: 'Task_InspectCertificate',
+      type: 'bpmn:ServiceTask',
+      phase: 'enter',
+    });
     assert.deepEqual(
       activity.snapshot().elements['Task_InspectCertificate']!.standing.map((entry) => entry.certificate),
       ['shop/a', 'shop/b'],
     );
-    activity.activity({ run: 'run-1', key: 'shop/a', element: 'Task_InspectCertificate', phase: 'leave' });
-    activity.activity({ run: 'run-2', key: 'shop/b', element: 'Task_InspectCertificate', phase: 'leave' });
+    activity.activity({
+      run: 'run-1',
+      key: 'shop/a',
+      element: 'Task_InspectCertificate',
+      type: 'bpmn:ServiceTask',
+      phase: 'leave',
+    });
+    activity.activity({
+      run: 'run-2',
+      key: 'shop/b',
+      element: 'Task_InspectCertificate',
+      type: 'bpmn:ServiceTask',
+      phase: 'leave',
+    });
     assert.equal(activity.snapshot().elements['Task_InspectCertificate'], undefined);
   });
 

@@ -36,7 +36,13 @@ function fetchText(path: string, method = 'GET'): Promise<{ status: number; type
 }
 
 before(async () => {
-  view.activity({ run: 'run-1', key: 'shop/a-tls', element: 'Task_InspectCertificate', phase: 'enter' });
+  view.activity({
+    run: 'run-1',
+    key: 'shop/a-tls',
+    element: 'Task_InspectCertificate',
+    type: 'bpmn:ServiceTask',
+    phase: 'enter',
+  });
   view.lifecycle.wait('shop/b-tls', 'EndEvent_JobLaunched', 'its issuance Job');
   view.certificates.runEnded(
     { namespace: 'shop', secret: 'b-tls', hosts: ['b.shop.test'], ingress: 'shop/b' },
