@@ -1,7 +1,8 @@
 /**
  * The certificates' statuses read from the cluster, for `kube-lego status`: what the operator's process
  * view shows, worked out from the objects themselves (the annotated Ingresses, their Secrets, the issuance
- * Jobs and the Events kube-lego wrote) with the settings of the operator's ConfigMap. Needs no operator.
+ * Jobs and the Events kube-lego wrote) with the settings of the operator's ConfigMap, and the CA's renewal
+ * windows (asked as the operator asks them). Needs no operator.
  */
 import {
   BatchV1Api,
@@ -11,7 +12,9 @@ import {
   type KubeConfig,
   type V1Job,
 } from '@kubernetes/client-node';
+import { caRenewalInfo } from '../acme/renewal-info.ts';
 import { inspectCertificate, type PolicyVerdict } from '../certificate/policy.ts';
+import { renewalTimeInWindow } from '../certificate/renewal-information.ts';
 import { tlsSecretOf } from '../certificate/secret.ts';
 import { parseConfig, type Config } from '../config.ts';
 import { RequestIndex } from '../ingress/request-index.ts';
@@ -137,24 +140,40 @@ export async function certificateStatuses(
       (list) => list.items,
     ),
   );
+  const renewalInfo = config.renewalInfo
+    ? caRenewalInfo({
+        directoryUrl: config.url,
+        ...(config.caBundle !== undefined && { caPem: config.caBundle }),
+        timeoutMs: 5000,
+      })
+    : undefined;
   const rows = await Promise.all(
     requests.map(async (request) => {
       const secret = await core
         .readNamespacedSecret({ namespace: request.namespace, name: request.secretName })
         .catch(() => undefined);
-      const verdict = inspectCertificate({
-        secret: secret === undefined ? undefined : tlsSecretOf(secret),
-        ingressName: request.ingress.name,
-        hosts: request.hosts,
-        settings: {
-          directoryUrl: config.url,
-          profile: config.acmeProfile,
-          keyType: config.keyType,
-          rsaKeySize: config.rsaKeySize,
-        },
-        now,
-        minimumValidityMs: config.minimumValidityMs,
-      });
+      const inspect = (caRenewalTime?: number) =>
+        inspectCertificate({
+          secret: secret === undefined ? undefined : tlsSecretOf(secret),
+          ingressName: request.ingress.name,
+          hosts: request.hosts,
+          settings: {
+            directoryUrl: config.url,
+            profile: config.acmeProfile,
+            keyType: config.keyType,
+            rsaKeySize: config.rsaKeySize,
+          },
+          now,
+          minimumValidityMs: config.minimumValidityMs,
+          ...(caRenewalTime !== undefined && { caRenewalTime: () => caRenewalTime }),
+        });
+      let verdict = inspect();
+      // As the operator does: a valid certificate's renewal time is its point of the CA's window, if any.
+      const certificateId = verdict.certificateId;
+      if (renewalInfo !== undefined && verdict.valid && certificateId !== undefined) {
+        const answer = await renewalInfo.ask(certificateId).catch(() => undefined);
+        if (answer !== undefined) verdict = inspect(renewalTimeInWindow(answer.window, certificateId, now));
+      }
       const job = jobs.get(issuanceJobName(request, verdict.fingerprint));
       const lastEvent = events.get(`${request.namespace}/${request.ingress.name}`);
       return statusOf(

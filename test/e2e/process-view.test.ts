@@ -139,6 +139,7 @@ describe('the process view and the status command, end to end', () => {
       certificate: string;
       state: string;
       notAfter: number;
+      renewAt: number;
       hosts: string[];
     }[];
     const mine = fromView.find((row) => row.certificate === 'shop/view-tls');
@@ -154,12 +155,14 @@ describe('the process view and the status command, end to end', () => {
       certificate: string;
       state: string;
       notAfter: number;
+      renewAt: number;
       hosts: string[];
       lastEvent?: { reason: string };
     }[];
     assert.equal(fromCluster?.certificate, 'shop/view-tls');
     assert.equal(fromCluster?.state, 'valid');
     assert.equal(fromCluster?.notAfter, mine?.notAfter);
+    assert.equal(fromCluster?.renewAt, mine?.renewAt, "the same point of the CA's renewal window");
     assert.equal(fromCluster?.lastEvent?.reason, 'CertificateIssued');
     const table = spawnSync(process.execPath, ['bin/kube-lego.js', 'status'], { env, encoding: 'utf8' });
     assert.equal(table.status, 0, table.stderr);
