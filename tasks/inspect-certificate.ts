@@ -3,7 +3,7 @@
  * against the settings a certificate issued now would have. The result's `foreign` and `valid` drive the
  * "Certificate valid?" gateway; `reason` and `message` say why not.
  */
-import { inspectCertificate as runPolicy } from '../src/certificate/policy.ts';
+import { inspectCertificate as runPolicy, issuanceSettingsOf } from '../src/certificate/policy.ts';
 import type { LifecycleTask } from './services.ts';
 
 /** The `inspectCertificate` implementation. */
@@ -15,12 +15,7 @@ export const inspectCertificate: LifecycleTask = async ({ token, services, log }
     secret,
     ingressName: token.ingress.name,
     hosts: token.hosts,
-    settings: {
-      directoryUrl: config.url,
-      profile: config.acmeProfile,
-      keyType: config.keyType,
-      rsaKeySize: config.rsaKeySize,
-    },
+    settings: issuanceSettingsOf(config),
     now,
     minimumValidityMs: config.minimumValidityMs,
     // The CA's window as last known, without asking: "Check renewal window" asks, when it is time.

@@ -11,6 +11,7 @@
  */
 import { X509Certificate, createPrivateKey, createHash, type KeyObject } from 'node:crypto';
 import { ariCertificateId } from '../acme/certificate-id.ts';
+import type { Config } from '../config.ts';
 import { renewalTime } from './renewal.ts';
 import { SECRET_ANNOTATIONS, foreignManager, type TlsSecret } from './secret.ts';
 
@@ -24,6 +25,16 @@ export interface IssuanceSettings {
   keyType: 'rsa' | 'ecdsa';
   /** `LEGO_RSA_KEYSIZE`, in bits. */
   rsaKeySize: number;
+}
+
+/** The settings of `config` a certificate issued now would have. */
+export function issuanceSettingsOf(config: Config): IssuanceSettings {
+  return {
+    directoryUrl: config.url,
+    profile: config.acmeProfile,
+    keyType: config.keyType,
+    rsaKeySize: config.rsaKeySize,
+  };
 }
 
 /** What the checks need. Times are ms since the epoch. */

@@ -13,7 +13,7 @@ import {
   type V1Job,
 } from '@kubernetes/client-node';
 import { caRenewalInfo } from '../acme/renewal-info.ts';
-import { inspectCertificate, type PolicyVerdict } from '../certificate/policy.ts';
+import { inspectCertificate, issuanceSettingsOf, type PolicyVerdict } from '../certificate/policy.ts';
 import { renewalTimeInWindow } from '../certificate/renewal-information.ts';
 import { tlsSecretOf } from '../certificate/secret.ts';
 import { parseConfig, type Config } from '../config.ts';
@@ -157,12 +157,7 @@ export async function certificateStatuses(
           secret: secret === undefined ? undefined : tlsSecretOf(secret),
           ingressName: request.ingress.name,
           hosts: request.hosts,
-          settings: {
-            directoryUrl: config.url,
-            profile: config.acmeProfile,
-            keyType: config.keyType,
-            rsaKeySize: config.rsaKeySize,
-          },
+          settings: issuanceSettingsOf(config),
           now,
           minimumValidityMs: config.minimumValidityMs,
           ...(caRenewalTime !== undefined && { caRenewalTime: () => caRenewalTime }),
