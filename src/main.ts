@@ -5,12 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { RenewalInfoCache } from './acme/renewal-info-cache.ts';
 import { clusterIssuanceSteps } from './kube/issuance-steps.ts';
 import { OperatorView } from './view/operator-view.ts';
-import { startViewServer } from './view/view-server.ts';
+import { startViewServer, type ViewSources } from './view/view-server.ts';
 import { caRenewalInfo } from './acme/renewal-info.ts';
 import { ConfigError, checkSchedule, parseConfig } from './config.ts';
 import { createLogger } from './log.ts';
@@ -162,18 +163,32 @@ async function main(): Promise<void> {
     },
     metrics.registry,
   );
-  const viewServer =
-    view === undefined
-      ? undefined
-      : await startViewServer(config.viewPort, config.podIp ?? '127.0.0.1', {
-          view,
-          lifecycleXml,
-          issuanceXml: await readFile(ISSUANCE_DIAGRAM, 'utf8'),
-          issuanceSteps: clusterIssuanceSteps(kube, config.namespace),
-          leading: () => operator !== undefined,
-          leader: () => elector?.holder ?? (operator === undefined ? undefined : 'this replica'),
-          log,
-        });
+  const viewServers: Server[] = [];
+  if (view !== undefined) {
+    const sources: ViewSources = {
+      view,
+      lifecycleXml,
+      issuanceXml: await readFile(ISSUANCE_DIAGRAM, 'utf8'),
+      issuanceSteps: clusterIssuanceSteps(kube, config.namespace),
+      leading: () => operator !== undefined,
+      leader: () => elector?.holder ?? (operator === undefined ? undefined : 'this replica'),
+      log,
+    };
+    const hosts = [...new Set([config.podIp ?? '127.0.0.1', '127.0.0.1'])];
+    for (const host of hosts) {
+      // On the pod's IP; and on its localhost, where `kubectl port-forward` connects. In a pod each has
+      // its own; where processes share one (the test sandbox), the second replica finds it taken.
+      try {
+        viewServers.push(await startViewServer(config.viewPort, host, sources));
+      } catch (error) {
+        if (host !== '127.0.0.1' || viewServers.length === 0) throw error;
+        log.warn(
+          { port: config.viewPort, error: (error as Error).message },
+          'process view: not on 127.0.0.1 (kubectl port-forward reaches it there); on the pod IP only',
+        );
+      }
+    }
+  }
   log.info(
     {
       url: config.url,
@@ -189,8 +204,10 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutting down');
     health.close();
-    viewServer?.closeAllConnections();
-    viewServer?.close();
+    for (const server of viewServers) {
+      server.closeAllConnections();
+      server.close();
+    }
     // Stop taking work first, then free the Lease, so the standby starts at once and never beside us.
     await stopOperator();
     await elector?.stop({ release: true });
