@@ -52,8 +52,12 @@ describe('ARI certificate identifier', () => {
     assert.equal(ariCertificateId(der({ serialHex: '0087654321' })), undefined);
   });
 
-  it('gives none for bytes that are not a certificate', () => {
+  it('gives none for bytes that are not a certificate, or a certificate cut short', () => {
     assert.equal(ariCertificateId(Buffer.from('not a certificate')), undefined);
     assert.equal(ariCertificateId(new Uint8Array()), undefined);
+    const whole = der({ serialHex: '0087654321', authorityKeyIdHex: RFC_AKI });
+    for (const length of [1, 2, 4, 40, whole.length - 1]) {
+      assert.equal(ariCertificateId(whole.subarray(0, length)), undefined, `${length} bytes`);
+    }
   });
 });
