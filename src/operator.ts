@@ -21,6 +21,7 @@ import type { CertificateRequest, IngressProblem } from './ingress/requests.ts';
 import type { IssuanceOutcome } from './issuance/job-contract.ts';
 import type { Cluster } from './kube/cluster.ts';
 import { finishedJob, type FinishedJob } from './kube/job-watch.ts';
+import { SecretCache } from './kube/secret-cache.ts';
 import type { WatchEvent } from './kube/list-watch.ts';
 import type { Logger } from './log.ts';
 import type { CertificateTimes, Metrics } from './metrics.ts';
@@ -168,6 +169,7 @@ export class Operator {
       now: () => parts.clock.now(),
       taskFailures: new Map(),
       ...(parts.renewalInfo !== undefined && { renewalInfo: parts.renewalInfo }),
+      ...(parts.secretEvents !== undefined && { secretCache: new SecretCache() }),
     };
     this.#services = services;
     this.#runner = new ProcessRunner(parts.definition, lifecycleTasks, services, parts.log, {
@@ -355,24 +357,28 @@ export class Operator {
   }
 
   /**
-   * Subscribes to the certificate Secrets' changes when the diagram has a start event for them. A Secret
-   * deleted or changed by someone (its data edited, the garbage collector taking it with a deleted
-   * Ingress) starts a run for the certificate that claims it; ADDED events are the initial list and the
-   * Jobs' own writes, which the Ingress watch and the Jobs' outcomes already cover.
+   * Subscribes to the certificate Secrets' changes: each one updates the Secret cache "Inspect certificate"
+   * reads first, and, when the diagram has a start event for them, a Secret deleted or changed by someone
+   * (its data edited, the garbage collector taking it with a deleted Ingress) starts a run for the
+   * certificate that claims it. ADDED events are the initial list and the Jobs' own writes, which the
+   * Ingress watch and the Jobs' outcomes already cover.
    */
   #watchSecrets(): void {
     const { secretEvents, definition } = this.#parts;
     if (secretEvents === undefined) return;
-    if (!definition.messageStarts.has(SECRET_CHANGED)) {
+    const cache = this.#services.secretCache;
+    const triggers = definition.messageStarts.has(SECRET_CHANGED);
+    if (!triggers) {
       this.#log.warn(
         `the diagram has no message start event for message ${SECRET_CHANGED}: a deleted or changed certificate Secret waits for the periodic check`,
       );
-      return;
     }
     this.#subscriptions.push(
       secretEvents.subscribe({
-        next: ({ type, object }) => {
-          if (type === 'ADDED') return;
+        next: (event) => {
+          cache?.update(event);
+          const { type, object } = event;
+          if (type === 'ADDED' || !triggers) return;
           const request = this.#index.winner(`${object.metadata?.namespace}/${object.metadata?.name}`);
           if (request !== undefined) this.#enqueue('secret', request);
         },

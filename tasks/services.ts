@@ -6,6 +6,7 @@ import type { Config } from '../src/config.ts';
 import type { RetrySettings } from '../src/issuance/attempts.ts';
 import type { CertificateRequest } from '../src/ingress/requests.ts';
 import type { Cluster, ObjectRef } from '../src/kube/cluster.ts';
+import type { SecretCache } from '../src/kube/secret-cache.ts';
 import type { Deduplicator } from '../src/process/deduplicator.ts';
 import type { TaskImplementation } from '../src/process/runner.ts';
 
@@ -24,6 +25,8 @@ export interface LifecycleServices {
   taskFailures: Map<string, number>;
   /** The CA's renewal windows (ACME Renewal Information); undefined when `LEGO_RENEWAL_INFO=false`. */
   renewalInfo?: RenewalInfoCache;
+  /** The certificate Secrets as the Secret watch reported them; undefined without that watch. */
+  secretCache?: SecretCache;
 }
 
 /** The retries' back-off from the settings. */
