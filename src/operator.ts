@@ -255,6 +255,7 @@ export class Operator {
     this.#stopped = true;
     this.#unobserve?.();
     this.#parts.metrics?.forgetCertificates();
+    this.#parts.view?.clear();
     for (const subscription of this.#subscriptions) subscription.unsubscribe();
     this.#schedule?.stop();
     for (const timer of this.#retries.values()) this.#parts.clock.clearTimeout(timer);
@@ -459,7 +460,8 @@ export class Operator {
       this.#logResult(trigger, current, result);
       this.#afterRun(current.key, result);
       this.#measure(trigger, current, result, job);
-      this.#parts.view?.runEnded(current, result);
+      // A run cut short by stop() is not news: the view shows the next leader's runs.
+      if (!this.#stopped) this.#parts.view?.runEnded(current, result);
     });
   }
 

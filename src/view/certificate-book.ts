@@ -43,6 +43,12 @@ export class CertificateBook {
     }
   }
 
+  /** Forgets every certificate and Event. */
+  clear(): void {
+    this.#rows.clear();
+    this.#events.clear();
+  }
+
   /** Every certificate's status, by key, with its Ingress's last Event and its state in words. */
   list(): (CertificateStatus & { stateText: string })[] {
     return [...this.#rows.values()]

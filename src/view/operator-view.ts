@@ -76,6 +76,15 @@ export class OperatorView {
     this.lifecycle.stopWaiting(certificate);
   }
 
+  /**
+   * The operator stopped (it no longer leads): nothing stands or waits here any more, and the certificates
+   * are the next leader's to show. The runs that ended stay in the last hour's counts.
+   */
+  clear(): void {
+    this.lifecycle.clear();
+    this.certificates.clear();
+  }
+
   /** No Ingress claims `certificate` any more. */
   forget(certificate: string): void {
     this.lifecycle.stopWaiting(certificate);

@@ -92,6 +92,12 @@ export class ProcessActivity {
     this.#waiting.delete(certificate);
   }
 
+  /** Forgets what stands and waits (the runs were stopped); the ended runs stay counted. */
+  clear(): void {
+    this.#standing.clear();
+    this.#waiting.clear();
+  }
+
   /** Where everything stands now. */
   snapshot(): ProcessSnapshot {
     const now = this.#now();

@@ -9,6 +9,7 @@ import type { Metrics } from '../../src/metrics.ts';
 import { loadDefinition } from '../../src/process/definition.ts';
 import { Operator } from '../../src/operator.ts';
 import { lifecycleTasks } from '../../tasks/index.ts';
+import type { OperatorView } from '../../src/view/operator-view.ts';
 import { testCertificate } from '../support/certificates.ts';
 import { FakeCluster } from './fake-cluster.ts';
 import { FakeClock } from './fake-clock.ts';
@@ -57,6 +58,7 @@ export async function operatorHarness(
   xml?: string,
   restartOn?: { cluster: FakeCluster; clock: FakeClock },
   metrics?: Metrics,
+  view?: OperatorView,
 ) {
   const config = parseConfig(env);
   const cluster = restartOn?.cluster ?? new FakeCluster({ namespace: config.namespace });
@@ -86,6 +88,7 @@ export async function operatorHarness(
     clock,
     maxConcurrentRuns,
     ...(metrics !== undefined && { metrics }),
+    ...(view !== undefined && { view }),
   });
   operator.start();
   /** Ends a Job successfully, writing a good certificate for its order as the real Job would (its env). */
