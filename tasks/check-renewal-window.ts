@@ -7,6 +7,7 @@
  * another directory) the lifetime rule "Inspect certificate" applied stands.
  */
 import type { PolicyVerdict } from '../src/certificate/policy.ts';
+import { followedCaRenewalTime } from '../src/certificate/renewal-information.ts';
 import type { LifecycleTask } from './services.ts';
 
 /** Result of {@link checkRenewalWindow}. */
@@ -46,8 +47,17 @@ export const checkRenewalWindow: LifecycleTask = async ({
       `could not ask the CA for the renewal window (asking again later); ${lookup.renewal === undefined ? 'the lifetime rule stays' : 'the last window it gave stays'}`,
     );
   }
-  const renewal = lookup.renewal;
-  if (renewal === undefined) return { due: false, verdict };
+  if (lookup.renewal === undefined) return { due: false, verdict };
+  // Bounded as "Inspect certificate" bounds it: never past half the lifetime rule's margin before expiry.
+  const renewal = {
+    ...lookup.renewal,
+    renewAt: followedCaRenewalTime(
+      lookup.renewal.renewAt,
+      verdict.notBefore!,
+      verdict.notAfter!,
+      services.config.minimumValidityMs,
+    ),
+  };
   const window = `${iso(renewal.window.start)} to ${iso(renewal.window.end)}`;
   const explained = renewal.explanationUrl === undefined ? '' : ` (see ${renewal.explanationUrl})`;
   if (now >= renewal.renewAt) {

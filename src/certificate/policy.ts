@@ -13,6 +13,7 @@ import { X509Certificate, createPrivateKey, createHash, type KeyObject } from 'n
 import { ariCertificateId } from '../acme/certificate-id.ts';
 import type { Config } from '../config.ts';
 import { renewalTime } from './renewal.ts';
+import { followedCaRenewalTime } from './renewal-information.ts';
 import { SECRET_ANNOTATIONS, foreignManager, type TlsSecret } from './secret.ts';
 
 /** What a certificate issued now would be: the settings it is compared with. */
@@ -274,13 +275,12 @@ function parse(crt: string, key: string, input: PolicyInput, secret: TlsSecret):
   const notBefore = Date.parse(leaf.validFrom);
   const notAfter = Date.parse(leaf.validTo);
   const certificateId = certificateIdOf(leaf, input, secret);
-  const byLifetime = renewalTime(notBefore, notAfter, input.minimumValidityMs);
   const fromCa = certificateId === undefined ? undefined : input.caRenewalTime?.(certificateId);
-  // A CA's window is followed later than the lifetime rule, but never past half the rule's margin before
-  // expiry: a window a CA got wrong must not let the certificate run out.
   const caRenewAt =
-    fromCa === undefined ? undefined : Math.min(fromCa, notAfter - (notAfter - byLifetime) / 2);
-  const renewAt = caRenewAt ?? byLifetime;
+    fromCa === undefined
+      ? undefined
+      : followedCaRenewalTime(fromCa, notBefore, notAfter, input.minimumValidityMs);
+  const renewAt = caRenewAt ?? renewalTime(notBefore, notAfter, input.minimumValidityMs);
   return {
     leaf,
     key: privateKey,

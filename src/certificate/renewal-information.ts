@@ -11,6 +11,7 @@
  *   CA answered that it will not say (a 4xx: a certificate it does not know).
  */
 import { createHash } from 'node:crypto';
+import { renewalTime } from './renewal.ts';
 
 /** The CA's suggested renewal window, ms since the epoch. */
 export interface RenewalWindow {
@@ -44,6 +45,20 @@ function fractionOf(certificateId: string): number {
 export function renewalTimeInWindow(window: RenewalWindow, certificateId: string, now: number): number {
   if (window.end <= now) return now;
   return Math.floor(window.start + fractionOf(certificateId) * (window.end - window.start));
+}
+
+/**
+ * The CA's renewal time as followed: later than the lifetime rule if the CA says so, but never past half
+ * that rule's margin before expiry, so a window a CA got wrong cannot let the certificate run out.
+ */
+export function followedCaRenewalTime(
+  caRenewAt: number,
+  notBefore: number,
+  notAfter: number,
+  minimumValidityMs: number,
+): number {
+  const byLifetime = renewalTime(notBefore, notAfter, minimumValidityMs);
+  return Math.min(caRenewAt, notAfter - (notAfter - byLifetime) / 2);
 }
 
 /** What the last ask of the CA gave, for {@link nextRenewalInfoAsk}. */

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  followedCaRenewalTime,
   nextRenewalInfoAsk,
   renewalTimeInWindow,
   type RenewalInfoAsked,
@@ -65,5 +66,25 @@ describe('next ask for renewal information', () => {
   ];
   for (const [name, asked, waitMs] of table) {
     it(name, () => assert.equal(nextRenewalInfoAsk(NOW, asked) - NOW, waitMs));
+  }
+});
+
+describe("the CA's renewal time as followed", () => {
+  const notBefore = NOW;
+  const table: [name: string, lifetimeMs: number, caRenewAt: number, followed: number][] = [
+    ["earlier than the lifetime rule: the CA's", 90 * DAY, NOW + 40 * DAY, NOW + 40 * DAY],
+    ["later than the rule, inside half its margin: the CA's", 90 * DAY, NOW + 70 * DAY, NOW + 70 * DAY],
+    ['past half the margin (15 of 30 days): 15 days before expiry', 90 * DAY, NOW + 89 * DAY, NOW + 75 * DAY],
+    [
+      'a 6-day certificate (margin 3 days): not past 1.5 days before expiry',
+      6 * DAY,
+      NOW + 6 * DAY - HOUR,
+      NOW + 4.5 * DAY,
+    ],
+  ];
+  for (const [name, lifetimeMs, caRenewAt, followed] of table) {
+    it(name, () =>
+      assert.equal(followedCaRenewalTime(caRenewAt, notBefore, notBefore + lifetimeMs, 720 * HOUR), followed),
+    );
   }
 });

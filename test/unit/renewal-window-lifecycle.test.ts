@@ -110,6 +110,21 @@ describe('renewal windows on the lifecycle diagram', () => {
     );
   });
 
+  it("follows a CA window past the lifetime rule only to half that rule's margin before expiry", async () => {
+    const { ca, check, clock } = await withCertificate(true);
+    // The certificate's notAfter, in whole seconds as X.509 has it.
+    const notAfter = Math.floor((clock.now + 89 * DAY) / 1000) * 1000;
+    ca.window = { start: notAfter - 2 * HOUR, end: notAfter - HOUR };
+    const result = await check();
+    assert.equal(result.end, 'valid');
+    const { verdict } = result.output.checkRenewalWindow as {
+      verdict: { renewAt: number; notAfter: number };
+    };
+    assert.equal(verdict.notAfter, notAfter);
+    // 90 days: the lifetime rule renews 30 days before expiry; the CA's later window is followed to 15.
+    assert.equal(verdict.renewAt, notAfter - 15 * DAY);
+  });
+
   it('renews by the lifetime rule alone with LEGO_RENEWAL_INFO=false, asking the CA nothing', async () => {
     const { ca, check, clock, cluster } = await withCertificate(false);
     ca.window = { start: clock.now - HOUR, end: clock.now - HOUR + 1000 };
