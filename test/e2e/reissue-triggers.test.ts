@@ -15,7 +15,7 @@ import { readSecret, verifyTlsSecret } from '../jobs/issuance-harness.ts';
 import { testCertificate } from '../support/certificates.ts';
 import { eventually } from '../support/cluster-testing.ts';
 import { ordersFor } from '../support/pebble-orders.ts';
-import { startPebble, type Pebble } from '../support/pebble.ts';
+import { DEFAULT_PROFILE_ONLY, startPebble, type Pebble } from '../support/pebble.ts';
 import type { Sandbox } from '../support/sandbox.ts';
 import { ACCOUNT_KEYS } from '../../src/kube/secret-account-store.ts';
 import {
@@ -247,6 +247,7 @@ describe('reissue triggers, end to end', () => {
       challengeAddress: sandbox.pebble.challengeAddress,
       authzReuse: false,
       retryAfterSeconds: 1,
+      profiles: DEFAULT_PROFILE_ONLY,
     });
     pebbles.push(other);
     assert.notEqual(other.directoryUrl, sandbox.pebble.directoryUrl);

@@ -16,7 +16,7 @@ import { startControlPlane, type ControlPlane } from './control-plane.ts';
 import { startIngressRouter, type IngressRouter } from './ingress-router.ts';
 import { startProcessKubelet, type ProcessKubelet } from './kubelet.ts';
 import { applyObjects, readManifest } from './manifests.ts';
-import { startPebble, type Pebble } from './pebble.ts';
+import { DEFAULT_PROFILE_ONLY, startPebble, type Pebble } from './pebble.ts';
 import { claimAddress } from './loopback.ts';
 import { allStarted, stopAll, type Stoppable } from './start-all.ts';
 
@@ -71,6 +71,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         challengeAddress: routerAddress.address,
         authzReuse: false,
         retryAfterSeconds: options.retryAfterSeconds ?? 1,
+        profiles: DEFAULT_PROFILE_ONLY,
       }),
     ]);
     started.push(controlPlane, pebble);
