@@ -40,51 +40,59 @@ describe('failing certificates do not block the others, end to end', () => {
     },
   });
 
-  it(`issues a new good certificate while ${FAILING} others keep failing their self-checks`, async () => {
-    const api = networking(sandbox.kube);
-    const core = sandbox.kube.makeApiClient(CoreV1Api);
-    for (let index = 0; index < FAILING; index += 1) {
-      const host = `down-${index}.shop.test`;
-      await sandbox.pebble.addARecord(host, nowhere.address);
+  // Longer than the suite's 5 minutes a test: the set-up alone may take up to 8 (below).
+  it(
+    `issues a new good certificate while ${FAILING} others keep failing their self-checks`,
+    { timeout: 720_000 },
+    async () => {
+      const api = networking(sandbox.kube);
+      const core = sandbox.kube.makeApiClient(CoreV1Api);
+      for (let index = 0; index < FAILING; index += 1) {
+        const host = `down-${index}.shop.test`;
+        await sandbox.pebble.addARecord(host, nowhere.address);
+        await api.createNamespacedIngress({
+          namespace: 'shop',
+          body: ingressManifest(`down-${index}`, [{ secretName: `down-${index}-tls`, hosts: [host] }]),
+        });
+      }
+      // Every failing Job's pod started and is retrying its self-check (it logs each retry). That is 140 Node
+      // processes (two containers a pod), about 16 GB resident on this 24 GB machine: their start took
+      // 120-135 s in most CI runs and over 240 s in one where the machine was reclaiming memory. The bound
+      // is for this set-up only; the behaviour under test is timed below, from the good Ingress on.
+      await eventually(
+        `${FAILING} Jobs retrying their self-checks`,
+        async () => {
+          const running = [...jobs.jobs.values()].filter((job) => (job.status?.active ?? 0) > 0);
+          if (running.length < FAILING) return false;
+          const pods = await core.listNamespacedPod({
+            namespace: 'kube-lego',
+            labelSelector: 'kube-lego.io/issuance',
+          });
+          const retrying = pods.items.filter((pod) =>
+            sandbox.kubelet.podLogs('kube-lego', pod.metadata!.name!).includes('self-check not yet answered'),
+          );
+          return retrying.length >= FAILING;
+        },
+        480_000,
+      );
+
+      const createdAt = Date.now();
+      const hosts = ['good.shop.test'];
       await api.createNamespacedIngress({
         namespace: 'shop',
-        body: ingressManifest(`down-${index}`, [{ secretName: `down-${index}-tls`, hosts: [host] }]),
+        body: ingressManifest('good', [{ secretName: 'good-tls', hosts }]),
       });
-    }
-    // Every failing Job's pod started and is retrying its self-check (it logs each retry).
-    await eventually(
-      `${FAILING} Jobs retrying their self-checks`,
-      async () => {
-        const running = [...jobs.jobs.values()].filter((job) => (job.status?.active ?? 0) > 0);
-        if (running.length < FAILING) return false;
-        const pods = await core.listNamespacedPod({
-          namespace: 'kube-lego',
-          labelSelector: 'kube-lego.io/issuance',
-        });
-        const retrying = pods.items.filter((pod) =>
-          sandbox.kubelet.podLogs('kube-lego', pod.metadata!.name!).includes('self-check not yet answered'),
-        );
-        return retrying.length >= FAILING;
-      },
-      240_000,
-    );
+      await validSecret(sandbox, 'shop', 'good-tls', hosts);
+      const tookMs = Date.now() - createdAt;
+      process.stderr.write(
+        `good certificate valid ${tookMs} ms after its Ingress, beside ${FAILING} failing Jobs\n`,
+      );
 
-    const createdAt = Date.now();
-    const hosts = ['good.shop.test'];
-    await api.createNamespacedIngress({
-      namespace: 'shop',
-      body: ingressManifest('good', [{ secretName: 'good-tls', hosts }]),
-    });
-    await validSecret(sandbox, 'shop', 'good-tls', hosts);
-    const tookMs = Date.now() - createdAt;
-    process.stderr.write(
-      `good certificate valid ${tookMs} ms after its Ingress, beside ${FAILING} failing Jobs\n`,
-    );
-
-    const failing = [...jobs.jobs.values()].filter((job) =>
-      job.metadata?.annotations?.['kube-lego.io/certificate']?.startsWith('shop/down-'),
-    );
-    assert.equal(failing.length, FAILING, 'one Job per failing certificate, none doubled');
-    assert.equal(failing.filter(jobFinished).length, 0, `all ${FAILING} still running`);
-  });
+      const failing = [...jobs.jobs.values()].filter((job) =>
+        job.metadata?.annotations?.['kube-lego.io/certificate']?.startsWith('shop/down-'),
+      );
+      assert.equal(failing.length, FAILING, 'one Job per failing certificate, none doubled');
+      assert.equal(failing.filter(jobFinished).length, 0, `all ${FAILING} still running`);
+    },
+  );
 });
