@@ -1,14 +1,15 @@
 /**
- * Entry point of the issuance Job (`node jobs/main.ts`), started by the operator's "Launch issuance Job":
+ * Entry point of the issuance Job (bundled as `dist/issue.mjs` by `npm run build`), started by the operator's "Launch issuance Job":
  * issues the certificate of the order in `LEGO_CERT_*`, writes it to its Secret, and reports the outcome as
  * its termination message and exit status (0 issued, 1 not issued, `IngressGone` included, 2 misconfigured).
  */
 import { writeFile } from 'node:fs/promises';
 import { markDone, startHeartbeat } from '../src/acme/challenge-directory.ts';
+import { keyMadeAhead } from '../src/acme/keys.ts';
 import { ConfigError, parseConfig } from '../src/config.ts';
 import { orderFromEnv } from '../src/issuance/job-contract.ts';
-import { kubeConfig } from '../src/kube/connect.ts';
 import { apiIngressPresence } from '../src/kube/ingress-presence.ts';
+import { podConnection, restClient } from '../src/kube/rest-client.ts';
 import { SecretAccountStore } from '../src/kube/secret-account-store.ts';
 import { TlsSecretWriter } from '../src/kube/tls-secret-writer.ts';
 import { createLogger } from '../src/log.ts';
@@ -37,16 +38,17 @@ async function main(): Promise<number> {
   const podIp = process.env.POD_IP?.trim();
   if (!podIp) throw new ConfigError('POD_IP', '', "the pod's IP, from the downward API (status.podIP)");
   const log = createLogger({ level: config.logLevel, type: config.logType });
-  const kube = kubeConfig(config.kubeApiUrl);
+  const api = restClient(await podConnection(config.kubeApiUrl, process.env));
   const result = await issueCertificate(
     order,
     {
       config,
       podIp,
       ...(CHALLENGE_DIR !== undefined && { challengeDir: CHALLENGE_DIR }),
-      accountStore: new SecretAccountStore(kube, config.namespace, config.secretName),
-      ingressPresence: apiIngressPresence(kube),
-      secrets: new TlsSecretWriter(kube),
+      accountStore: new SecretAccountStore(api, config.namespace, config.secretName),
+      certificateKey: keyMadeAhead({ type: config.keyType, rsaKeySize: config.rsaKeySize }),
+      ingressPresence: apiIngressPresence(api),
+      secrets: new TlsSecretWriter(api),
       terminationMessagePath: TERMINATION_MESSAGE_PATH,
     },
     log,

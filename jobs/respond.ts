@@ -1,5 +1,5 @@
 /**
- * Entry point of the issuance Job's `respond` container (`node jobs/respond.ts`): the one part of the Job
+ * Entry point of the issuance Job's `respond` container (bundled as `dist/respond.mjs` by `npm run build`): the one part of the Job
  * reachable from outside. It answers HTTP-01 challenges on `POD_IP`:`LEGO_HTTP01_PORT` with the responses
  * the `issue` container writes into `LEGO_CHALLENGE_DIR`, and ends when that container is done. It reads no
  * other setting, holds no ServiceAccount token and no key (docs/threat-model.md). Exit status 0 when done,

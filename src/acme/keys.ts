@@ -60,17 +60,25 @@ export async function createCertificateKey(options: KeyOptions = {}): Promise<st
 }
 
 /**
- * A new private key and a CSR for `hosts`: every host a subjectAltName, in the order given, and the first
+ * A key started now and made in the background (Node's thread pool) while the order is placed, so that
+ * finalization does not wait for it (an RSA 2048 key takes 50-150 ms here). Every call of the result gives
+ * the same key; a failure to make it reaches whoever asks.
+ */
+export function keyMadeAhead(options: KeyOptions = {}): () => Promise<string> {
+  const key = createCertificateKey(options);
+  // Handled when asked for: without this, a failure before anyone asks would end the process.
+  key.catch(() => {});
+  return () => key;
+}
+
+/**
+ * A CSR for `hosts` signed with `keyPem`: every host a subjectAltName, in the order given, and the first
  * host the subject common name (unless longer than {@link MAX_COMMON_NAME_LENGTH}). `hosts` must not be empty
  * and are used as given (the request layer has already lower-cased and de-duplicated them).
  */
-export async function createKeyAndCsr(
-  hosts: readonly string[],
-  options: KeyOptions = {},
-): Promise<KeyAndCsr> {
+export async function createCsr(hosts: readonly string[], keyPem: string): Promise<string> {
   const [first] = hosts;
   if (first === undefined) throw new Error('a certificate needs at least one host');
-  const keyPem = await createCertificateKey(options);
   const [, csr] = await acmeCrypto.createCsr(
     {
       ...(first.length <= MAX_COMMON_NAME_LENGTH && { commonName: first }),
@@ -78,5 +86,15 @@ export async function createKeyAndCsr(
     },
     keyPem,
   );
-  return { keyPem, csrPem: csr.toString() };
+  return csr.toString();
+}
+
+/** A new private key and a CSR for `hosts` ({@link createCsr}). */
+export async function createKeyAndCsr(
+  hosts: readonly string[],
+  options: KeyOptions = {},
+): Promise<KeyAndCsr> {
+  if (hosts.length === 0) throw new Error('a certificate needs at least one host');
+  const keyPem = await createCertificateKey(options);
+  return { keyPem, csrPem: await createCsr(hosts, keyPem) };
 }

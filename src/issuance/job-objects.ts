@@ -132,7 +132,7 @@ export function issuanceObjects(
               // Talks to the CA and the API server; reachable from nowhere (it listens on no port).
               name: 'issue',
               image: config.jobImage,
-              command: ['node', 'jobs/main.ts'],
+              command: ['node', 'dist/issue.mjs'],
               terminationMessagePolicy: 'FallbackToLogsOnError',
               securityContext: LOCKED_DOWN,
               volumeMounts: [
@@ -188,7 +188,7 @@ export function issuanceObjects(
               // no setting but its address, port and the shared directory (jobs/respond.ts).
               name: 'respond',
               image: config.jobImage,
-              command: ['node', 'jobs/respond.ts'],
+              command: ['node', 'dist/respond.mjs'],
               ports: [{ name: 'http01', containerPort: config.http01Port, protocol: 'TCP' }],
               securityContext: LOCKED_DOWN,
               volumeMounts: [{ name: 'challenges', mountPath: CHALLENGE_DIR, readOnly: true }],

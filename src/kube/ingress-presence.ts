@@ -5,8 +5,9 @@
  * name has another uid, and gets a Job of its own (src/issuance/job-objects.ts). The same check, with the
  * same reasons, guards the write of the Secret (tls-secret-writer.ts).
  */
-import { NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { statusOf } from './kubernetes-cluster.ts';
+import type { V1Ingress } from '@kubernetes/client-node';
+import { statusOf } from './api-error.ts';
+import { objectPath, type KubeRest } from './rest-client.ts';
 
 /** The Ingress a Job was started for: its namespace, name and uid. */
 export interface IngressIdentity {
@@ -35,14 +36,12 @@ export function ingressPresence(ingress: IngressIdentity, foundUid: string | und
  * The check through the API server: one `get` of the Ingress (the issuer's ClusterRole allows it). A 404
  * is an answer; any other error is thrown.
  */
-export function apiIngressPresence(config: KubeConfig): IngressPresenceCheck {
-  const networking = config.makeApiClient(NetworkingV1Api);
+export function apiIngressPresence(api: KubeRest): IngressPresenceCheck {
   return async (ingress) => {
     try {
-      const found = await networking.readNamespacedIngress({
-        namespace: ingress.namespace,
-        name: ingress.name,
-      });
+      const found = await api.get<V1Ingress>(
+        objectPath('networking.k8s.io', 'ingresses', ingress.namespace, ingress.name),
+      );
       return ingressPresence(ingress, found.metadata?.uid ?? '');
     } catch (error) {
       if (statusOf(error) === 404) return ingressPresence(ingress, undefined);

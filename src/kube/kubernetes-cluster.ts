@@ -15,13 +15,8 @@ import type { Logger } from '../log.ts';
 import { readIssuanceJob, type IssuanceJob } from '../issuance/attempts.ts';
 import { parseOutcome, type IssuanceOutcome } from '../issuance/job-contract.ts';
 import type { IssuanceObjects } from '../issuance/job-objects.ts';
+import { statusOf } from './api-error.ts';
 import type { Cluster, JobRecord, Launched, ObjectRef } from './cluster.ts';
-
-/** The HTTP status of a failed API call, if it is one. */
-export function statusOf(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
 
 /** Runs a create call; an object that exists already (409) is not an error. Returns whether it existed. */
 async function createOrAdopt(create: () => Promise<unknown>): Promise<boolean> {

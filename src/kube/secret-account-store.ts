@@ -5,9 +5,10 @@
  * Secret exists; an update carries the resourceVersion it read), which is what keeps two concurrent Jobs
  * from registering two accounts.
  */
-import { CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
 import type { AccountStore, StoredAccount } from '../acme/account.ts';
-import { statusOf } from './kubernetes-cluster.ts';
+import { statusOf } from './api-error.ts';
+import { objectPath, type KubeRest } from './rest-client.ts';
 
 /** Data keys of the account Secret. */
 export const ACCOUNT_KEYS = {
@@ -49,12 +50,12 @@ export function accountSecret(
 
 /** {@link AccountStore} over a Secret. */
 export class SecretAccountStore implements AccountStore {
-  readonly #core: CoreV1Api;
+  readonly #api: KubeRest;
   readonly #namespace: string;
   readonly #name: string;
 
-  constructor(config: KubeConfig, namespace: string, name: string) {
-    this.#core = config.makeApiClient(CoreV1Api);
+  constructor(api: KubeRest, namespace: string, name: string) {
+    this.#api = api;
     this.#namespace = namespace;
     this.#name = name;
   }
@@ -62,7 +63,7 @@ export class SecretAccountStore implements AccountStore {
   async load(): Promise<{ account: StoredAccount; version: string } | undefined> {
     let secret: V1Secret;
     try {
-      secret = await this.#core.readNamespacedSecret({ namespace: this.#namespace, name: this.#name });
+      secret = await this.#api.get(objectPath('', 'secrets', this.#namespace, this.#name));
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -93,10 +94,10 @@ export class SecretAccountStore implements AccountStore {
 
   async create(account: StoredAccount): Promise<boolean> {
     try {
-      await this.#core.createNamespacedSecret({
-        namespace: this.#namespace,
-        body: accountSecret(this.#namespace, this.#name, account),
-      });
+      await this.#api.post(
+        objectPath('', 'secrets', this.#namespace),
+        accountSecret(this.#namespace, this.#name, account),
+      );
       return true;
     } catch (error) {
       if (statusOf(error) === 409) return false;
@@ -106,11 +107,10 @@ export class SecretAccountStore implements AccountStore {
 
   async update(account: StoredAccount, version: string): Promise<boolean> {
     try {
-      await this.#core.replaceNamespacedSecret({
-        namespace: this.#namespace,
-        name: this.#name,
-        body: accountSecret(this.#namespace, this.#name, account, version),
-      });
+      await this.#api.put(
+        objectPath('', 'secrets', this.#namespace, this.#name),
+        accountSecret(this.#namespace, this.#name, account, version),
+      );
       return true;
     } catch (error) {
       if (statusOf(error) === 409) return false;

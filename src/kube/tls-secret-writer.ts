@@ -11,20 +11,15 @@
  *   are kept; only `tls.crt`, `tls.key`, kube-lego's own annotations and label, and the owner change.
  * - Updates are guarded by resourceVersion and retried on conflict, so a concurrent edit is not lost.
  */
-import {
-  CoreV1Api,
-  NetworkingV1Api,
-  type KubeConfig,
-  type V1OwnerReference,
-  type V1Secret,
-} from '@kubernetes/client-node';
+import type { V1Ingress, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import {
   MANAGED_BY_KUBE_LEGO,
   MANAGED_BY_LABEL,
   SECRET_ANNOTATIONS,
   foreignManager,
 } from '../certificate/secret.ts';
-import { statusOf } from './kubernetes-cluster.ts';
+import { statusOf } from './api-error.ts';
+import { objectPath, type KubeRest } from './rest-client.ts';
 
 /** What to write. */
 export interface IssuedCertificate {
@@ -105,12 +100,10 @@ export function mergeTlsSecret(existing: V1Secret | undefined, certificate: Issu
 
 /** Writes certificates to Secrets through the API server. */
 export class TlsSecretWriter {
-  readonly #core: CoreV1Api;
-  readonly #networking: NetworkingV1Api;
+  readonly #api: KubeRest;
 
-  constructor(config: KubeConfig) {
-    this.#core = config.makeApiClient(CoreV1Api);
-    this.#networking = config.makeApiClient(NetworkingV1Api);
+  constructor(api: KubeRest) {
+    this.#api = api;
   }
 
   /**
@@ -120,7 +113,9 @@ export class TlsSecretWriter {
   async write(certificate: IssuedCertificate): Promise<WriteResult> {
     const { namespace, secretName, ingressName, ingressUid } = certificate;
     try {
-      const ingress = await this.#networking.readNamespacedIngress({ namespace, name: ingressName });
+      const ingress = await this.#api.get<V1Ingress>(
+        objectPath('networking.k8s.io', 'ingresses', namespace, ingressName),
+      );
       if (ingress.metadata?.uid !== ingressUid) {
         return { written: false, reason: `Ingress ${namespace}/${ingressName} was replaced (uid changed)` };
       }
@@ -132,7 +127,7 @@ export class TlsSecretWriter {
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt += 1) {
       let existing: V1Secret | undefined;
       try {
-        existing = await this.#core.readNamespacedSecret({ namespace, name: secretName });
+        existing = await this.#api.get<V1Secret>(objectPath('', 'secrets', namespace, secretName));
       } catch (error) {
         if (statusOf(error) !== 404) throw error;
       }
@@ -143,8 +138,8 @@ export class TlsSecretWriter {
       }
       const body = mergeTlsSecret(existing, certificate);
       try {
-        if (existing === undefined) await this.#core.createNamespacedSecret({ namespace, body });
-        else await this.#core.replaceNamespacedSecret({ namespace, name: secretName, body });
+        if (existing === undefined) await this.#api.post(objectPath('', 'secrets', namespace), body);
+        else await this.#api.put(objectPath('', 'secrets', namespace, secretName), body);
         return { written: true, created: existing === undefined };
       } catch (error) {
         if (statusOf(error) !== 409) throw error;

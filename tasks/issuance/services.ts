@@ -18,6 +18,8 @@ export interface IssuanceServices {
    */
   challengeDir?: string;
   accountStore: AccountStore;
+  /** The certificate's new private key (PEM, secret), made in the background from the Job's start. */
+  certificateKey: () => Promise<string>;
   /** Whether the order's Ingress is still there with its uid (src/kube/ingress-presence.ts). */
   ingressPresence: IngressPresenceCheck;
   secrets: { write(certificate: IssuedCertificate): Promise<WriteResult> };

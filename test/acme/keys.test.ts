@@ -9,6 +9,7 @@ import {
   createCertificateKey,
   createKeyAndCsr,
   DEFAULT_KEY_TYPE,
+  keyMadeAhead,
   DEFAULT_RSA_KEY_SIZE,
   MAX_COMMON_NAME_LENGTH,
 } from '../../src/acme/keys.ts';
@@ -76,4 +77,25 @@ test('a first host longer than 64 characters is a SAN only, with no CN', async (
 
 test('no hosts is an error', async () => {
   await assert.rejects(createKeyAndCsr([]), /at least one host/);
+});
+
+test('a key made ahead is one key, of the type asked, however often it is asked for', async () => {
+  const key = keyMadeAhead({ type: 'ecdsa' });
+  const [first, second] = await Promise.all([key(), key()]);
+  assert.equal(first, second);
+  assert.equal(createPrivateKey(first).asymmetricKeyType, 'ec');
+});
+
+test('a key made ahead that cannot be made fails whoever asks, and only then', async () => {
+  let unhandled: unknown;
+  const onUnhandled = (reason: unknown) => (unhandled = reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const key = keyMadeAhead({ type: 'rsa', rsaKeySize: 1024 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(unhandled, undefined, 'no unhandled rejection before anyone asks');
+    await assert.rejects(key(), /RSA key size 1024 is not/);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
 });

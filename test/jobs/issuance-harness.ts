@@ -1,17 +1,23 @@
 /**
- * Runs the issuance Job program (`node jobs/main.ts`) as a process, as a pod would, against a real Pebble
+ * Runs the issuance Job program as it ships (`node dist/issue.mjs`, built first) as a process, as a pod would, against a real Pebble
  * and a real API server: the responder listens where Pebble's HTTP-01 validation connects (127.0.0.1 on
  * Pebble's httpPort), and hosts resolve through Pebble's challtestsrv DNS.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, NetworkingV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import { statusOf } from '../../src/kube/api-error.ts';
+import { objectPath, restClient } from '../../src/kube/rest-client.ts';
 import { orderToEnv, type IssuanceOutcome } from '../../src/issuance/job-contract.ts';
+import { eventually } from '../support/cluster-testing.ts';
 import type { ControlPlane } from '../support/control-plane.ts';
+import { INSTALL_MANIFEST_URL, identityObjects } from '../support/manifest-rbac.ts';
+import { applyObjects, readManifest } from '../support/manifests.ts';
 import type { Pebble } from '../support/pebble.ts';
 import { startProcess } from '../support/processes.ts';
+import { JOB_PROGRAM_DIR, buildJobPrograms } from '../../scripts/build-jobs.ts';
 
 const NODE = process.execPath;
 
@@ -62,7 +68,58 @@ export async function createIngress(
   return created.metadata!.uid!;
 }
 
-/** Runs `node jobs/main.ts` for an order and waits for it to exit. */
+/** The build of the Job programs, once per test process: the sources do not change while it runs. */
+let jobProgramsBuilt: Promise<void> | undefined;
+
+/** The issuance Jobs' ServiceAccount of manifests/install.yml. */
+const ISSUER = { namespace: 'kube-lego', name: 'kube-lego-issuer' };
+
+/** The service account directory of each control plane, made once. */
+const serviceAccountDirs = new WeakMap<ControlPlane, Promise<string>>();
+
+/**
+ * A directory as a pod's projected ServiceAccount volume has it (`token`, `ca.crt`), for the issuer of
+ * manifests/install.yml with that manifest's RBAC applied: the Job program runs with the rights a Job has.
+ */
+function issuerServiceAccountDir(controlPlane: ControlPlane): Promise<string> {
+  let dir = serviceAccountDirs.get(controlPlane);
+  if (dir === undefined) {
+    dir = makeIssuerServiceAccountDir(controlPlane);
+    serviceAccountDirs.set(controlPlane, dir);
+  }
+  return dir;
+}
+
+async function makeIssuerServiceAccountDir(controlPlane: ControlPlane): Promise<string> {
+  const admin = controlPlane.kubeConfig();
+  await applyObjects(admin, identityObjects(await readManifest(INSTALL_MANIFEST_URL)));
+  const answer = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+    ...ISSUER,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  const token = answer.status?.token;
+  if (!token) throw new Error('TokenRequest for the issuer returned no token');
+  const dir = await mkdtemp(join(tmpdir(), 'kube-lego-issuer-sa-'));
+  await writeFile(join(dir, 'token'), token);
+  await writeFile(join(dir, 'ca.crt'), controlPlane.caPem);
+  // The authorizer learns new roles and bindings through informers: wait until the issuer's are in force.
+  const asIssuer = restClient({
+    server: new URL(controlPlane.server),
+    caPem: controlPlane.caPem,
+    token: async () => token,
+  });
+  await eventually('the RBAC of install.yml in force for the issuer', async () => {
+    try {
+      await asIssuer.get(objectPath('', 'secrets', 'kube-lego', 'kube-lego-account'));
+      return true;
+    } catch (error) {
+      return statusOf(error) === 404;
+    }
+  });
+  return dir;
+}
+
+/** Runs `node dist/issue.mjs` (built from the sources first) for an order, as the issuer ServiceAccount, and waits for it to exit. */
 export async function runIssuanceJob(
   controlPlane: ControlPlane,
   pebble: Pebble,
@@ -71,8 +128,12 @@ export async function runIssuanceJob(
 ): Promise<JobRun> {
   const dir = await mkdtemp(join(tmpdir(), 'kube-lego-job-'));
   const terminationLog = join(dir, 'termination-log');
-  const job = startProcess('issuance-job', NODE, ['jobs/main.ts'], {
-    KUBECONFIG: controlPlane.kubeconfigPath,
+  const apiServer = new URL(controlPlane.server);
+  await (jobProgramsBuilt ??= buildJobPrograms());
+  const job = startProcess('issuance-job', NODE, [join(JOB_PROGRAM_DIR, 'issue.mjs')], {
+    KUBERNETES_SERVICE_HOST: apiServer.hostname,
+    KUBERNETES_SERVICE_PORT: apiServer.port,
+    SERVICE_ACCOUNT_DIR: await issuerServiceAccountDir(controlPlane),
     // As in the image (Dockerfile): Node's compile cache, so start-up is not all module compilation.
     NODE_COMPILE_CACHE: join(tmpdir(), 'kube-lego-node-compile-cache'),
     // The pod's address is where Pebble's DNS sends every name.

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { apiIngressPresence, type IngressPresenceCheck } from '../../src/kube/ingress-presence.ts';
 import { createNamespace } from '../support/cluster-testing.ts';
+import { restOf } from '../support/rest-of-kubeconfig.ts';
 import { createIngress } from '../jobs/issuance-harness.ts';
 import {
   ISSUER,
@@ -29,7 +30,7 @@ describe('apiIngressPresence as the issuer under the manifest RBAC', () => {
   before(async () => {
     cluster = await startRbacCluster();
     issuer = await cluster.as(ISSUER);
-    check = apiIngressPresence(issuer);
+    check = apiIngressPresence(restOf(issuer));
     await createNamespace(cluster.admin, 'shop');
   });
 

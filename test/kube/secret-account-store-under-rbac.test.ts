@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { StoredAccount } from '../../src/acme/account.ts';
 import { ACCOUNT_KEYS, SecretAccountStore } from '../../src/kube/secret-account-store.ts';
+import { restOf } from '../support/rest-of-kubeconfig.ts';
 import {
   ISSUER,
   describeRequest,
@@ -42,7 +43,7 @@ describe('SecretAccountStore as the issuer under the manifest RBAC', () => {
     cluster = await startRbacCluster();
     core = cluster.admin.makeApiClient(CoreV1Api);
     issuer = await cluster.as(ISSUER);
-    store = new SecretAccountStore(issuer, 'kube-lego', 'kube-lego-account');
+    store = new SecretAccountStore(restOf(issuer), 'kube-lego', 'kube-lego-account');
   });
 
   after(async () => {
@@ -95,7 +96,7 @@ describe('SecretAccountStore as the issuer under the manifest RBAC', () => {
   });
 
   it('reads a Secret left by jetstack kube-lego as belonging to no directory, and replaces it', async () => {
-    const legacy = new SecretAccountStore(issuer, 'kube-lego', 'legacy-account');
+    const legacy = new SecretAccountStore(restOf(issuer), 'kube-lego', 'legacy-account');
     await core.createNamespacedSecret({
       namespace: 'kube-lego',
       body: {

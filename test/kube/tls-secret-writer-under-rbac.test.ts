@@ -23,6 +23,7 @@ import {
 } from '../../src/kube/tls-secret-writer.ts';
 import { createNamespace, eventually, isStatus } from '../support/cluster-testing.ts';
 import { createIngress } from '../jobs/issuance-harness.ts';
+import { restOf } from '../support/rest-of-kubeconfig.ts';
 import {
   ISSUER,
   describeRequest,
@@ -71,7 +72,7 @@ describe('TlsSecretWriter as the issuer under the manifest RBAC', () => {
     cluster = await startRbacCluster();
     core = cluster.admin.makeApiClient(CoreV1Api);
     issuer = await cluster.as(ISSUER);
-    writer = new TlsSecretWriter(issuer);
+    writer = new TlsSecretWriter(restOf(issuer));
     await createNamespace(cluster.admin, 'shop');
     shopUid = await createIngress(cluster.admin, 'shop', 'shop', 'shop-tls', ['shop.test', 'www.shop.test']);
   });

@@ -49,7 +49,8 @@
  * with `loadFromDefault()` through KUBECONFIG; both authenticate as the pod's service account, so RBAC
  * applies. A server in a pod listens on `$POD_IP` (not 0.0.0.0, which other pods share). A program that
  * writes its termination message to a fixed path can be pointed at the kubelet's file through the image
- * env: `env: { TERMINATION_MESSAGE_PATH: '$(KUBELET_TERMINATION_LOG)' }`.
+ * env: `env: { TERMINATION_MESSAGE_PATH: '$(KUBELET_TERMINATION_LOG)' }`, and one that reads the pod's
+ * ServiceAccount files itself at the directory the image env names: `SERVICE_ACCOUNT_DIR: '$(KUBELET_SA_DIR)'`.
  */
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { access, mkdtemp, rm } from 'node:fs/promises';

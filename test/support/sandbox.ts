@@ -19,6 +19,7 @@ import { applyObjects, readManifest } from './manifests.ts';
 import { DEFAULT_PROFILE_ONLY, startPebble, type Pebble } from './pebble.ts';
 import { claimAddress } from './loopback.ts';
 import { allStarted, stopAll, type Stoppable } from './start-all.ts';
+import { buildJobPrograms } from '../../scripts/build-jobs.ts';
 
 /** This checkout: what the image `kube-lego/kube-lego` stands for. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -65,8 +66,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       : { address: options.routerAddress, release: async (): Promise<void> => {} };
   const started: Stoppable[] = [{ stop: routerAddress.release }];
   try {
+    // The image is this checkout: its Job programs are the bundles of the sources as they are now.
     const [controlPlane, pebble] = await allStarted<[ControlPlane, Pebble]>([
-      startControlPlane(),
+      buildJobPrograms().then(() => startControlPlane()),
       startPebble({
         challengeAddress: routerAddress.address,
         authzReuse: false,
@@ -86,7 +88,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         imageMap: {
           'kube-lego/kube-lego:*': {
             cwd: REPO_ROOT,
-            env: { TERMINATION_MESSAGE_PATH: '$(KUBELET_TERMINATION_LOG)', NODE_COMPILE_CACHE: compileCache },
+            // Programs of the image find the pod's files where this kubelet keeps them: the termination
+            // message, and the ServiceAccount directory of the issuance Job's small API client.
+            env: {
+              TERMINATION_MESSAGE_PATH: '$(KUBELET_TERMINATION_LOG)',
+              SERVICE_ACCOUNT_DIR: '$(KUBELET_SA_DIR)',
+              NODE_COMPILE_CACHE: compileCache,
+            },
           },
         },
       }),

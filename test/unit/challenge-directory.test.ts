@@ -1,6 +1,6 @@
 /**
  * The hand-over of challenge responses between the issuance Job's two containers through a shared
- * directory: what the issuer writes, the responder serves over HTTP within a poll; what the issuer
+ * directory: what the issuer writes, the responder serves over HTTP as soon as it is written; what the issuer
  * withdraws is answered 404 again; its `.done` stops the responder; only base64url names are ever served.
  */
 import assert from 'node:assert/strict';
@@ -59,6 +59,28 @@ it('serves what the issuer writes, and stops when the issuer is done', async () 
   );
   assert.ok(requests >= 4);
   await assert.rejects(fetch(`${base}/token-a`), 'the responder has stopped listening');
+});
+
+it('sees a response and the end the moment the issuer writes them, not a poll later', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kube-lego-challenges-'));
+  let listening: (url: string) => void = () => {};
+  const url = new Promise<string>((resolve) => (listening = resolve));
+  // A poll of a minute: within the 5 s `answers` waits, only the directory's change notice can wake it.
+  const serving = serveChallengeDirectory({
+    dir,
+    host: '127.0.0.1',
+    port: 0,
+    pollMs: 60_000,
+    onListening: (at) => listening(at),
+  });
+  const base = `${await url}/.well-known/acme-challenge`;
+  await answers(`${base}/token-a`, 404);
+  const publication = await publishToDirectory(dir, [
+    { token: 'token-a', keyAuthorization: 'token-a.thumbprint' },
+  ]);
+  assert.equal(await answers(`${base}/token-a`, 200), 'token-a.thumbprint');
+  await publication.close();
+  await serving;
 });
 
 it('refuses to publish a token that is not base64url (it could name a path)', async () => {

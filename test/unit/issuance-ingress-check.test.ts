@@ -11,7 +11,6 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
 import { issueCertificate } from '../../jobs/issue-certificate.ts';
 import type { AccountStore } from '../../src/acme/account.ts';
 import { parseConfig } from '../../src/config.ts';
@@ -22,6 +21,7 @@ import {
   type IngressIdentity,
   type IngressPresence,
 } from '../../src/kube/ingress-presence.ts';
+import { restClient } from '../../src/kube/rest-client.ts';
 import type { IssuanceServices } from '../../tasks/issuance/services.ts';
 import { silentLog } from './lifecycle-harness.ts';
 
@@ -52,6 +52,7 @@ async function run(check: (ingress: IngressIdentity) => Promise<IngressPresence>
     config: parseConfig({ LEGO_URL: 'http://127.0.0.1:9/directory' }),
     podIp: '127.0.0.1',
     accountStore: accountStore(used),
+    certificateKey: () => assert.fail('no certificate key is asked for'),
     ingressPresence: (ingress) => {
       checked.push(ingress);
       return check(ingress);
@@ -123,7 +124,7 @@ describe('the issue-certificate process checks the Ingress first', () => {
   });
 });
 
-/** A scripted API server on loopback answering reads of Ingress shop/shop; returns a KubeConfig for it. */
+/** A scripted API server on loopback answering reads of Ingress shop/shop; returns a client of it. */
 async function apiServer(t: TestContext, answer: () => { status: number; body: object }) {
   const requests: string[] = [];
   const server = createServer((request, response) => {
@@ -134,18 +135,8 @@ async function apiServer(t: TestContext, answer: () => { status: number; body: o
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => server.close());
-  const kube = new KubeConfig();
-  kube.loadFromOptions({
-    clusters: [
-      {
-        name: 'test',
-        server: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-        skipTLSVerify: true,
-      },
-    ],
-    users: [{ name: 'test' }],
-    contexts: [{ name: 'test', cluster: 'test', user: 'test' }],
-    currentContext: 'test',
+  const kube = restClient({
+    server: new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}`),
   });
   return { kube, requests };
 }
