@@ -2,9 +2,9 @@
  * `npm run build`: bundles the issuance Job's two programs, `jobs/main.ts` → `dist/issue.mjs` and
  * `jobs/respond.ts` → `dist/respond.mjs`, which the Job's containers run. A bundle is plain JavaScript in
  * one file: the Job's Node neither strips types from ~60 TypeScript files nor resolves them one by one
- * (start-up and memory measured in docs/architecture.md). acme-client and axios stay outside it, loaded
- * from node_modules as without a bundle: src/acme/transport.ts takes the HTTP adapter of the very axios
- * acme-client resolves, so there must be one.
+ * (start-up and memory measured in docs/architecture.md). Every dependency is in it, so the Job resolves
+ * no package at run time, and each package once: axios, which acme-client `require`s (its CommonJS build)
+ * and src/acme/transport.ts `import`s (its ES module build), is the CommonJS build for both.
  *
  * The tests build before they start a Job (a sandbox, the Job harness), so a bundle is never older than
  * the sources; the build writes each file beside its target and renames it, so test files building at once
@@ -13,13 +13,27 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { createRequire } from 'node:module';
+import { build, type Plugin } from 'esbuild';
 
 /** The project's root directory. */
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /** Where the bundles go; one level below the root, as `jobs/` is, so `../processes/` still finds the diagrams. */
 export const JOB_PROGRAM_DIR = fileURLToPath(new URL('../dist/', import.meta.url));
+
+/** The file acme-client's `require('axios')` loads. */
+const ACME_CLIENTS_AXIOS = createRequire(createRequire(import.meta.url).resolve('acme-client')).resolve(
+  'axios',
+);
+
+/** Resolves every import of axios to {@link ACME_CLIENTS_AXIOS}: one axios in the bundle, not two builds of it. */
+const oneAxios: Plugin = {
+  name: 'one-axios',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^axios$/ }, () => ({ path: ACME_CLIENTS_AXIOS }));
+  },
+};
 
 /** Builds both bundles into {@link JOB_PROGRAM_DIR}. */
 export async function buildJobPrograms(): Promise<void> {
@@ -32,7 +46,7 @@ export async function buildJobPrograms(): Promise<void> {
     target: 'node24',
     outdir: JOB_PROGRAM_DIR,
     outExtension: { '.js': '.mjs' },
-    external: ['acme-client', 'axios'],
+    plugins: [oneAxios],
     // Bundled CommonJS modules call require(): an ES module has none of its own.
     banner: {
       js: "import { createRequire as createRequireForBundle } from 'node:module'; const require = createRequireForBundle(import.meta.url);",

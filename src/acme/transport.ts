@@ -24,9 +24,8 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent } from 'node:https';
-import { createRequire } from 'node:module';
 import { axios, Client } from 'acme-client';
-import type { AxiosAdapter, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import { getAdapter, type AxiosAdapter, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 
 /** Milliseconds a request to the CA may take before it fails, when the request sets no timeout itself. */
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -51,12 +50,11 @@ interface FailureContext {
 }
 const failures = new AsyncLocalStorage<FailureContext>();
 
-/** axios's own HTTP adapter, from the axios that acme-client uses (its dependency, not kube-lego's). */
-const httpAdapter: AxiosAdapter = (
-  createRequire(createRequire(import.meta.url).resolve('acme-client'))('axios') as {
-    getAdapter(name: string): AxiosAdapter;
-  }
-).getAdapter('http');
+/**
+ * axios's own HTTP adapter. kube-lego depends on axios in the range acme-client does, so npm installs one
+ * axios, the one acme-client sends through (test/unit/one-axios.test.ts holds it to that).
+ */
+const httpAdapter: AxiosAdapter = getAdapter('http');
 
 /**
  * The longest `Retry-After` of an error answer that acme-client gets to see. acme-client repeats a request
