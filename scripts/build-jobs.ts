@@ -8,13 +8,14 @@
  *
  * The tests build before they start a Job (a sandbox, the Job harness), so a bundle is never older than
  * the sources; the build writes each file beside its target and renames it, so test files building at once
- * never leave a Job a half-written program.
+ * never leave a Job a half-written program. A process builds once (the sources do not change under a
+ * running test), then stops esbuild's service process: a test that counts its children finds none left.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { build, type Plugin } from 'esbuild';
+import { build, stop, type Plugin } from 'esbuild';
 
 /** The project's root directory. */
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -35,8 +36,16 @@ const oneAxios: Plugin = {
   },
 };
 
-/** Builds both bundles into {@link JOB_PROGRAM_DIR}. */
-export async function buildJobPrograms(): Promise<void> {
+/** This process's build, once made. */
+let built: Promise<void> | undefined;
+
+/** Builds both bundles into {@link JOB_PROGRAM_DIR}, once per process. */
+export function buildJobPrograms(): Promise<void> {
+  built ??= bundle();
+  return built;
+}
+
+async function bundle(): Promise<void> {
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: { issue: 'jobs/main.ts', respond: 'jobs/respond.ts' },
@@ -53,7 +62,7 @@ export async function buildJobPrograms(): Promise<void> {
     },
     write: false,
     logLevel: 'warning',
-  });
+  }).finally(() => stop());
   await mkdir(JOB_PROGRAM_DIR, { recursive: true });
   for (const file of result.outputFiles) {
     const partial = `${file.path}.${randomBytes(4).toString('hex')}.partial`;

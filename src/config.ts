@@ -22,6 +22,13 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] a
 /** Ingress providers kube-lego knew; they decide the type of the solver Service. */
 export const INGRESS_PROVIDERS = ['nginx', 'gce'] as const;
 
+/**
+ * Default of `LEGO_MAX_JOBS_IN_FLIGHT`. Each Job pod asks for 160 MiB; ten of them fit beside other work on
+ * a small node, and on this project's 2-core machine more at once did not finish a burst sooner (bench/burst.ts,
+ * docs/architecture.md).
+ */
+export const DEFAULT_MAX_JOBS_IN_FLIGHT = 10;
+
 /** An ingress provider name. */
 export type IngressProvider = (typeof INGRESS_PROVIDERS)[number];
 
@@ -57,6 +64,11 @@ export interface Config {
   jobImage: string;
   /** Seconds a finished issuance Job is kept (a failed one at least until its retry is due). */
   jobTtlSeconds: number;
+  /**
+   * Issuance Jobs in flight at most (`LEGO_MAX_JOBS_IN_FLIGHT`); further certificates wait their turn
+   * (src/issuance/job-slots.ts).
+   */
+  maxJobsInFlight: number;
   /** First wait before a failed issuance is retried (`LEGO_RETRY_INITIAL_INTERVAL`); doubles per failure. */
   retryInitialIntervalMs: number;
   /** Longest wait between retries of a failed issuance (`LEGO_RETRY_MAX_INTERVAL`). */
@@ -489,6 +501,7 @@ export function parseConfig(env: Env, version = '0.1.0'): Config {
     backoffMultiplier: multiplier(env),
     jobImage: text(env, 'LEGO_JOB_IMAGE', `kube-lego/kube-lego:${version}`),
     jobTtlSeconds: Math.round(duration(env, 'LEGO_JOB_TTL', '1h', 1000) / 1000),
+    maxJobsInFlight: integer(env, 'LEGO_MAX_JOBS_IN_FLIGHT', DEFAULT_MAX_JOBS_IN_FLIGHT, 1, 10_000),
     retryInitialIntervalMs: duration(env, 'LEGO_RETRY_INITIAL_INTERVAL', '1m', 1000),
     retryMaxIntervalMs: duration(env, 'LEGO_RETRY_MAX_INTERVAL', '24h', 1000),
     http01Port: integer(env, 'LEGO_HTTP01_PORT', 8080, 1, 65535),

@@ -28,6 +28,8 @@ export interface OperatorLoad {
   running: number;
   queued: number;
   backingOff: number;
+  jobsInFlight: number;
+  waitingForJobSlot: number;
 }
 
 /** A certificate's times, ms since the epoch. */
@@ -174,6 +176,16 @@ export class Metrics {
       'kube_lego_certificates_backing_off',
       'Certificates waiting for the retry of a failed issuance or task',
       (now) => now.backingOff,
+    );
+    load(
+      'kube_lego_issuance_jobs_in_flight',
+      'Issuance Jobs running or being launched (at most LEGO_MAX_JOBS_IN_FLIGHT)',
+      (now) => now.jobsInFlight,
+    );
+    load(
+      'kube_lego_certificates_waiting_for_job_slot',
+      'Certificates waiting for an issuance Job slot (LEGO_MAX_JOBS_IN_FLIGHT)',
+      (now) => now.waitingForJobSlot,
     );
   }
 

@@ -19,8 +19,9 @@ import type { Cycle } from './duration.ts';
 import { RequestIndex } from './ingress/request-index.ts';
 import type { CertificateRequest, IngressProblem } from './ingress/requests.ts';
 import type { IssuanceOutcome } from './issuance/job-contract.ts';
+import { JobSlots } from './issuance/job-slots.ts';
 import type { Cluster } from './kube/cluster.ts';
-import { finishedJob, type FinishedJob } from './kube/job-watch.ts';
+import { CERTIFICATE_ANNOTATION, finishedJob, type FinishedJob } from './kube/job-watch.ts';
 import { SecretCache } from './kube/secret-cache.ts';
 import type { WatchEvent } from './kube/list-watch.ts';
 import type { Logger } from './log.ts';
@@ -32,6 +33,7 @@ import { ProcessRunner, type RunResult, type StartKind } from './process/runner.
 import { startSchedule, type Clock, type Schedule } from './process/schedule.ts';
 import { lifecycleTasks } from '../tasks/index.ts';
 import { verdictInForce } from '../tasks/check-renewal-window.ts';
+import type { ClaimedJobSlot } from '../tasks/claim-job-slot.ts';
 import type { FoundJob } from '../tasks/find-issuance-job.ts';
 import type { LaunchResult } from '../tasks/launch-issuance-job.ts';
 import type { LifecycleServices, LifecycleToken } from '../tasks/services.ts';
@@ -50,6 +52,9 @@ export const JOB_FINISHED = 'JobFinished';
 /** The message whose start event a certificate's retry starts a run at, once its back-off has run out. */
 export const RETRY_DUE = 'RetryDue';
 
+/** The message whose start event a certificate waiting for a Job slot starts a run at, once it has one. */
+export const JOB_SLOT_FREE = 'JobSlotFree';
+
 /**
  * The longest a retry timer is set for: a later retry (a CA's `Retry-After` of days) is checked again then,
  * and finds itself still backing off, since timers of more than about 24.8 days overflow.
@@ -58,9 +63,10 @@ const MAX_TIMER_MS = 86_400_000;
 
 /**
  * What started a run, as logged: the Ingress watch, the Secret watch, the Job watch, the periodic check, a
- * check again once an adopted Job has finished (`recheck`), or a retry whose back-off has run out.
+ * check again once an adopted Job has finished (`recheck`), a retry whose back-off has run out, or a Job
+ * slot given to a certificate that waited for one (`slot`).
  */
-type Trigger = 'ingress' | 'secret' | 'job' | 'recheck' | 'retry' | 'periodic';
+type Trigger = 'ingress' | 'secret' | 'job' | 'recheck' | 'retry' | 'slot' | 'periodic';
 
 /** Run ends that are routine: logged at debug, not info, so an hourly check of many Ingresses stays quiet. */
 const ROUTINE_ENDS = new Set(['valid', 'collapsed']);
@@ -168,6 +174,7 @@ export class Operator {
       deduplicator: new Deduplicator(),
       now: () => parts.clock.now(),
       taskFailures: new Map(),
+      jobSlots: new JobSlots(config.maxJobsInFlight),
       ...(parts.renewalInfo !== undefined && { renewalInfo: parts.renewalInfo }),
       ...(parts.secretEvents !== undefined && { secretCache: new SecretCache() }),
     };
@@ -190,6 +197,8 @@ export class Operator {
     running: number;
     queued: number;
     backingOff: number;
+    jobsInFlight: number;
+    waitingForJobSlot: number;
     nextCheck: number | undefined;
   } {
     return {
@@ -197,6 +206,8 @@ export class Operator {
       running: this.#queue.running,
       queued: this.#queue.pending,
       backingOff: this.#retries.size,
+      jobsInFlight: this.#services.jobSlots.inFlight,
+      waitingForJobSlot: this.#services.jobSlots.waiting,
       nextCheck: this.#schedule?.next,
     };
   }
@@ -292,15 +303,18 @@ export class Operator {
   #watchJobs(): void {
     const { jobEvents, definition } = this.#parts;
     if (jobEvents === undefined) return;
-    if (!definition.messageStarts.has(JOB_FINISHED)) {
+    const records = definition.messageStarts.has(JOB_FINISHED);
+    if (!records) {
       this.#log.warn(
         `the diagram has no message start event for message ${JOB_FINISHED}: finished issuance Jobs are not recorded`,
       );
-      return;
     }
     this.#subscriptions.push(
       jobEvents.subscribe({
-        next: ({ type, object }) => {
+        next: (event) => {
+          this.#countJobSlot(event);
+          if (!records) return;
+          const { type, object } = event;
           const uid = object.metadata?.uid ?? '';
           if (type === 'DELETED') {
             this.#finishedJobs.delete(uid);
@@ -338,6 +352,33 @@ export class Operator {
         error: (error: Error) => this.#log.error({ error: error.message }, 'issuance Job watch ended'),
       }),
     );
+  }
+
+  /**
+   * Keeps the Job slots' count of Jobs in flight: an issuance Job not finished takes its certificate's
+   * slot; one finished or deleted frees it, for the certificates waiting.
+   */
+  #countJobSlot({ type, object }: WatchEvent<V1Job>): void {
+    const uid = object.metadata?.uid ?? '';
+    const certificate = object.metadata?.annotations?.[CERTIFICATE_ANNOTATION];
+    const slots = this.#services.jobSlots;
+    if (type === 'DELETED' || certificate === undefined || finishedJob(object) !== undefined) {
+      this.#giveSlots(slots.jobEnded(uid, this.#parts.clock.now()));
+    } else {
+      slots.jobRunning(uid, certificate);
+    }
+  }
+
+  /** Sends "Job slot free" to each certificate given a slot; one no Ingress claims any more gives it back. */
+  #giveSlots(certificates: string[]): void {
+    for (const certificate of certificates) {
+      const request = this.#index.winner(certificate);
+      if (request === undefined) {
+        this.#giveSlots(this.#services.jobSlots.forget(certificate, this.#parts.clock.now()));
+      } else {
+        this.#enqueue('slot', request);
+      }
+    }
   }
 
   /** Queues the check again of the certificate whose run adopted Job `name` while it ran, if any. */
@@ -419,6 +460,7 @@ export class Operator {
       secret: SECRET_CHANGED,
       job: JOB_FINISHED,
       retry: this.#parts.definition.messageStarts.has(RETRY_DUE) ? RETRY_DUE : INGRESS_CHANGED,
+      slot: this.#parts.definition.messageStarts.has(JOB_SLOT_FREE) ? JOB_SLOT_FREE : INGRESS_CHANGED,
       ingress: INGRESS_CHANGED,
       recheck: INGRESS_CHANGED,
       periodic: undefined,
@@ -514,6 +556,7 @@ export class Operator {
   #forget(key: string): void {
     this.#metrics?.forgetCertificate(key);
     this.#parts.view?.forget(key);
+    this.#giveSlots(this.#services.jobSlots.forget(key, this.#parts.clock.now()));
   }
 
   /**
@@ -541,6 +584,16 @@ export class Operator {
    */
   #afterRun(key: string, result: RunResult): void {
     if (GOOD_ENDS.has(result.end)) this.#services.taskFailures.delete(key);
+    // A slot claimed for a Job this run did not create (it ended on an error, or adopted a Job created
+    // meanwhile) goes back at once, and claims that lapsed are handed on.
+    const { output } = result;
+    const slots = this.#services.jobSlots;
+    const now = this.#parts.clock.now();
+    const claimed = (output.claimJobSlot as ClaimedJobSlot | undefined)?.claimed === true;
+    const created =
+      (output.launchIssuanceJob as LaunchResult | undefined)?.adopted === false ||
+      output.replaceIssuanceJob !== undefined;
+    this.#giveSlots(claimed && !created ? slots.release(key, now) : slots.due(now));
     if (result.end === 'issued') {
       // The Secret the Job wrote is inspected at once, not at the next periodic check: its expiry and
       // renewal times are known (metrics) and a Job that reported success for a bad Secret is caught.

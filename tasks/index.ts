@@ -4,6 +4,7 @@
  */
 import { adoptIssuanceJob } from './adopt-issuance-job.ts';
 import { checkRenewalWindow } from './check-renewal-window.ts';
+import { claimJobSlot } from './claim-job-slot.ts';
 import { deduplicate } from './deduplicate.ts';
 import { findIssuanceJob } from './find-issuance-job.ts';
 import { inspectCertificate } from './inspect-certificate.ts';
@@ -23,6 +24,7 @@ export const lifecycleTasks: Readonly<Record<string, LifecycleTask>> = {
   checkRenewalWindow,
   findIssuanceJob,
   adoptIssuanceJob,
+  claimJobSlot,
   launchIssuanceJob,
   replaceIssuanceJob,
   scheduleRetry,

@@ -4,6 +4,7 @@
 import type { RenewalInfoCache } from '../src/acme/renewal-info-cache.ts';
 import type { Config } from '../src/config.ts';
 import type { RetrySettings } from '../src/issuance/attempts.ts';
+import type { JobSlots } from '../src/issuance/job-slots.ts';
 import type { CertificateRequest } from '../src/ingress/requests.ts';
 import type { Cluster, ObjectRef } from '../src/kube/cluster.ts';
 import type { SecretCache } from '../src/kube/secret-cache.ts';
@@ -23,6 +24,8 @@ export interface LifecycleServices {
    * clears a key when a run of it ends well.
    */
   taskFailures: Map<string, number>;
+  /** The slots of the issuance Jobs in flight (`LEGO_MAX_JOBS_IN_FLIGHT`), fed by the host's Job watch. */
+  jobSlots: JobSlots;
   /** The CA's renewal windows (ACME Renewal Information); undefined when `LEGO_RENEWAL_INFO=false`. */
   renewalInfo?: RenewalInfoCache;
   /** The certificate Secrets as the Secret watch reported them; undefined without that watch. */

@@ -68,6 +68,7 @@ function stateAfter(facts: RunFacts): CertificateState | undefined {
       return 'foreign';
     case 'launched':
     case 'adopted':
+    case 'waiting for a Job slot':
       return 'renewing';
     case 'backing off':
       return 'backingOff';

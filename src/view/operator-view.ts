@@ -12,8 +12,18 @@ import { CertificateBook } from './certificate-book.ts';
 import type { RunFacts } from './certificate-status.ts';
 import { ProcessActivity } from './process-activity.ts';
 
-/** Ends at which a certificate waits for its issuance Job, till "Job finished". */
-const WAITING_ENDS = new Set(['launched', 'adopted']);
+/** What a certificate waits for after "launched" or "adopted": till "Job finished". */
+const ISSUANCE_JOB = 'its issuance Job';
+
+/** What a certificate waits for after "waiting for a Job slot": till "Job slot free". */
+const JOB_SLOT = 'a Job slot';
+
+/** The ends at which a certificate waits, and for what. */
+const WAITING_ENDS: Readonly<Record<string, string>> = {
+  launched: ISSUANCE_JOB,
+  adopted: ISSUANCE_JOB,
+  'waiting for a Job slot': JOB_SLOT,
+};
 
 /** The run's facts for the certificate book, from its end and its tasks' results. */
 export function runFacts(result: RunResult): RunFacts {
@@ -59,7 +69,10 @@ export class OperatorView {
     const endElement = result.path.at(-1) ?? result.end;
     const reason = facts.failure?.reason ?? facts.verdict?.reason;
     this.lifecycle.runEnded(request.key, endElement, reason);
-    if (WAITING_ENDS.has(result.end)) this.lifecycle.wait(request.key, endElement, 'its issuance Job');
+    const awaited = WAITING_ENDS[result.end];
+    if (awaited !== undefined) this.lifecycle.wait(request.key, endElement, awaited);
+    // A slot is waited for until a run of the certificate gets past it (or finds nothing to issue).
+    else if (this.lifecycle.waitingFor(request.key) === JOB_SLOT) this.lifecycle.stopWaiting(request.key);
     this.certificates.runEnded(
       {
         namespace: request.namespace,

@@ -87,6 +87,11 @@ export class ProcessActivity {
     this.#waiting.set(certificate, { certificate, element, at: this.#now(), reason: what });
   }
 
+  /** What `certificate` waits for, if it waits. */
+  waitingFor(certificate: string): string | undefined {
+    return this.#waiting.get(certificate)?.reason;
+  }
+
   /** What `certificate` waited for has come (or it is no longer managed). */
   stopWaiting(certificate: string): void {
     this.#waiting.delete(certificate);

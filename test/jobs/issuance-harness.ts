@@ -68,9 +68,6 @@ export async function createIngress(
   return created.metadata!.uid!;
 }
 
-/** The build of the Job programs, once per test process: the sources do not change while it runs. */
-let jobProgramsBuilt: Promise<void> | undefined;
-
 /** The issuance Jobs' ServiceAccount of manifests/install.yml. */
 const ISSUER = { namespace: 'kube-lego', name: 'kube-lego-issuer' };
 
@@ -129,7 +126,7 @@ export async function runIssuanceJob(
   const dir = await mkdtemp(join(tmpdir(), 'kube-lego-job-'));
   const terminationLog = join(dir, 'termination-log');
   const apiServer = new URL(controlPlane.server);
-  await (jobProgramsBuilt ??= buildJobPrograms());
+  await buildJobPrograms();
   const job = startProcess('issuance-job', NODE, [join(JOB_PROGRAM_DIR, 'issue.mjs')], {
     KUBERNETES_SERVICE_HOST: apiServer.hostname,
     KUBERNETES_SERVICE_PORT: apiServer.port,

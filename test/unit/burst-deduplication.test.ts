@@ -12,7 +12,9 @@ const ends = (lines: Record<string, unknown>[], end: string) =>
 
 describe('deduplication of bursts', () => {
   it('launches one Job for a burst of 1,000 events on one Ingress, and records it once', async () => {
-    const { operator, cluster, events, lines, issue } = await operatorHarness();
+    const { operator, cluster, events, lines, issue } = await operatorHarness({
+      LEGO_MAX_JOBS_IN_FLIGHT: '100',
+    });
     for (let version = 1; version <= 1000; version += 1) {
       events.next({
         type: 'MODIFIED',
@@ -43,7 +45,10 @@ describe('deduplication of bursts', () => {
     // waiting one runs and finds the Job running (adopted). Burst 2: 2 adopted per key (the Jobs still run).
     // When the Jobs end, each is recorded once. Totals: 100 launched, 300 adopted, 1,600 collapsed, 100 Jobs,
     // 100 issued.
-    const { operator, cluster, events, lines, issue } = await operatorHarness({}, 1000);
+    const { operator, cluster, events, lines, issue } = await operatorHarness(
+      { LEGO_MAX_JOBS_IN_FLIGHT: '1000' },
+      1000,
+    );
     const secrets = Array.from({ length: 100 }, (_, index) => `site-${index}-tls`);
     const burst = (round: number) => {
       for (let repeat = 0; repeat < 10; repeat += 1) {

@@ -147,6 +147,7 @@ const DEFAULTS: Config = {
   backoffMultiplier: 2,
   jobImage: 'kube-lego/kube-lego:0.1.0',
   jobTtlSeconds: 3600,
+  maxJobsInFlight: 10,
   retryInitialIntervalMs: 60_000,
   retryMaxIntervalMs: 86_400_000,
   leaderElection: true,
@@ -273,6 +274,7 @@ describe('parseConfig good values', () => {
     [{ LEGO_JOB_IMAGE: 'registry.example/lego:dev' }, { jobImage: 'registry.example/lego:dev' }],
     [{ LEGO_JOB_TTL: '10m' }, { jobTtlSeconds: 600 }],
     [{ LEGO_JOB_TTL: '1s' }, { jobTtlSeconds: 1 }],
+    [{ LEGO_MAX_JOBS_IN_FLIGHT: '50' }, { maxJobsInFlight: 50 }],
     [{ LEGO_RETRY_INITIAL_INTERVAL: '30s' }, { retryInitialIntervalMs: 30_000 }],
     [{ LEGO_RETRY_MAX_INTERVAL: '6h' }, { retryMaxIntervalMs: 6 * 3_600_000 }],
     [{ LEGO_KEY_TYPE: 'ECDSA' }, { keyType: 'ecdsa' }],
@@ -392,6 +394,10 @@ describe('parseConfig bad values', () => {
       'LEGO_LOG_LEVEL="LOUD" is not valid: expected one of trace, debug, info, warn, error, fatal',
     ],
     [{ LEGO_LOG_TYPE: 'XML' }, 'LEGO_LOG_TYPE="XML" is not valid: expected one of text, json'],
+    [
+      { LEGO_MAX_JOBS_IN_FLIGHT: '0' },
+      'LEGO_MAX_JOBS_IN_FLIGHT="0" is not valid: expected a whole number from 1 to 10000',
+    ],
     [
       { LEGO_RSA_KEYSIZE: '1024' },
       'LEGO_RSA_KEYSIZE="1024" is not valid: expected a whole number from 2048 to 8192',

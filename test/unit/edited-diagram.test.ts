@@ -23,7 +23,7 @@ describe('edited lifecycle diagram', () => {
       assert.match(error.message, /"pageOnCall"/);
       assert.match(
         error.message,
-        /available: adoptIssuanceJob, checkRenewalWindow, deduplicate, findIssuanceJob, inspectCertificate/,
+        /available: adoptIssuanceJob, checkRenewalWindow, claimJobSlot, deduplicate, findIssuanceJob, inspectCertificate/,
       );
       return true;
     });

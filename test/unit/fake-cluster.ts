@@ -93,8 +93,8 @@ export interface RecordedEvent {
 /**
  * The fake; `outcome` decides how launched Jobs end (default: they stay running until `finish`). Like the
  * real one, a relaunch adopts the existing Job and reports its outcome once it finished. `jobEvents` is
- * what the operator's watch of the issuance Jobs would see: a finished Job is MODIFIED with its condition,
- * a replaced one DELETED.
+ * what the operator's watch of the issuance Jobs would see: a launched Job is ADDED, a finished one
+ * MODIFIED with its condition, a replaced one DELETED.
  */
 export class FakeCluster implements Cluster {
   /** Secrets by `namespace/name`, as the API server returns them (data base64). */
@@ -186,6 +186,7 @@ export class FakeCluster implements Cluster {
     this.jobs.set(name, objects);
     this.#generation += 1;
     this.#uids.set(name, `uid-${name}-${this.#generation}`);
+    this.jobEvents.next({ type: 'ADDED', object: this.jobObject(name) });
     if (this.outcome) this.finish(name, this.outcome(objects));
     return { adopted: false };
   }

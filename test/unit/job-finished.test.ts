@@ -11,7 +11,7 @@ const ended = (lines: Record<string, unknown>[], end: string) =>
 
 describe('Job finished', () => {
   it('launches for a new Ingress at once while 70 Jobs run, with 8 run slots', async () => {
-    const { operator, cluster, events, lines } = await operatorHarness({}, 8);
+    const { operator, cluster, events, lines } = await operatorHarness({ LEGO_MAX_JOBS_IN_FLIGHT: '100' }, 8);
     for (let index = 0; index < 70; index += 1) {
       events.next({ type: 'ADDED', object: ingress(`slow-${index}`, [`slow-${index}-tls`]) });
     }

@@ -11,6 +11,7 @@ import type { LifecycleServices, LifecycleToken } from '../../tasks/services.ts'
 import type { ManifestRbac } from '../support/manifest-rbac.ts';
 import { FakeCluster } from './fake-cluster.ts';
 import { finishedJob } from '../../src/kube/job-watch.ts';
+import { JobSlots } from '../../src/issuance/job-slots.ts';
 
 /** The lifecycle diagram as shipped. */
 export const LIFECYCLE_BPMN = new URL('../../processes/certificate-lifecycle.bpmn', import.meta.url);
@@ -43,6 +44,7 @@ export async function lifecycleHarness(
     deduplicator,
     now: () => clock.now,
     taskFailures: new Map(),
+    jobSlots: new JobSlots(config.maxJobsInFlight),
     ...(renewalInfo !== undefined && { renewalInfo }),
   };
   const definition = await loadDefinition(

@@ -61,6 +61,7 @@ describe('certificate lifecycle process', () => {
         'Task_Deduplicate',
         'Task_InspectCertificate',
         'Task_FindIssuanceJob',
+        'Task_ClaimJobSlot',
         'Task_LaunchIssuanceJob',
         'Task_ReadJobOutcome',
         'Task_RecordIssuance',

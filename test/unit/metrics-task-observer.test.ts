@@ -11,6 +11,7 @@ import { lifecycleTasks } from '../../tasks/index.ts';
 import type { LifecycleServices, LifecycleToken } from '../../tasks/services.ts';
 import { request } from './certificate-request.ts';
 import { lifecycleHarness } from './lifecycle-harness.ts';
+import { JobSlots } from '../../src/issuance/job-slots.ts';
 
 /** A runner of the shipped diagram over a fake cluster, reporting to `options`; `lines` its log lines. */
 async function observedRunner(options: RunnerOptions) {
@@ -27,6 +28,7 @@ async function observedRunner(options: RunnerOptions) {
     deduplicator,
     now: () => clock.now,
     taskFailures: new Map(),
+    jobSlots: new JobSlots(config.maxJobsInFlight),
   };
   const runner = new ProcessRunner<LifecycleServices, LifecycleToken>(
     definition,
@@ -71,9 +73,10 @@ it('ends the run as without an observer when the observer throws, and logs that 
     'deduplicate',
     'inspectCertificate',
     'findIssuanceJob',
+    'claimJobSlot',
     'launchIssuanceJob',
   ]);
   const failures = lines.filter((line) => line.msg === 'task observer failed');
-  assert.equal(failures.length, 4);
+  assert.equal(failures.length, 5);
   assert.equal(failures[0]!.error, 'observer broke');
 });

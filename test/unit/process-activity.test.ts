@@ -8,6 +8,7 @@ import { lifecycleHarness, silentLog } from './lifecycle-harness.ts';
 import { Deduplicator } from '../../src/process/deduplicator.ts';
 import { ProcessRunner } from '../../src/process/runner.ts';
 import { lifecycleTasks } from '../../tasks/index.ts';
+import { JobSlots } from '../../src/issuance/job-slots.ts';
 
 const HOUR = 3_600_000;
 
@@ -96,6 +97,7 @@ describe('process activity', () => {
       deduplicator: new Deduplicator(),
       now: () => Date.now(),
       taskFailures: new Map(),
+      jobSlots: new JobSlots(parseConfig({}).maxJobsInFlight),
     };
     const runner = new ProcessRunner(definition, lifecycleTasks, services, silentLog, {
       onActivity: (event) => events.push(`${event.phase} ${event.element}`),

@@ -32,7 +32,7 @@ async function issued({ operator, cluster, events, issue }: Harness, count: numb
 
 describe('certificate Secret cache', () => {
   it('checks valid certificates the watch reported without reading a Secret', async () => {
-    const harness = await operatorHarness();
+    const harness = await operatorHarness({ LEGO_MAX_JOBS_IN_FLIGHT: '100' });
     const secrets = await issued(harness, 20);
     for (const object of secrets) harness.secretEvents.next({ type: 'ADDED', object });
     const counter = countReads(harness.cluster);
@@ -43,7 +43,7 @@ describe('certificate Secret cache', () => {
   });
 
   it('reads a Secret the watch has not reported', async () => {
-    const harness = await operatorHarness();
+    const harness = await operatorHarness({ LEGO_MAX_JOBS_IN_FLIGHT: '100' });
     await issued(harness, 3);
     const counter = countReads(harness.cluster);
     harness.operator.periodicCheck();
@@ -52,7 +52,7 @@ describe('certificate Secret cache', () => {
   });
 
   it('checks a cached certificate that looks due against a fresh read, and launches nothing when the fresh one is good', async () => {
-    const harness = await operatorHarness();
+    const harness = await operatorHarness({ LEGO_MAX_JOBS_IN_FLIGHT: '100' });
     const [written] = await issued(harness, 1);
     // The watch is a moment behind: it still reports the Secret without its certificate.
     const stale: V1Secret = { ...written!, data: {} };
@@ -66,7 +66,7 @@ describe('certificate Secret cache', () => {
   });
 
   it('forgets a Secret the watch reports deleted, and reads it again', async () => {
-    const harness = await operatorHarness();
+    const harness = await operatorHarness({ LEGO_MAX_JOBS_IN_FLIGHT: '100' });
     const [written] = await issued(harness, 1);
     harness.secretEvents.next({ type: 'ADDED', object: written! });
     const counter = countReads(harness.cluster);
