@@ -32,4 +32,4 @@ RUN node dist/issue.mjs 2>/dev/null; node dist/respond.mjs 2>/dev/null; LEGO_LIF
 USER 65532:65532
 EXPOSE 8080
 ENTRYPOINT ["node"]
-CMD ["src/main.ts"]
+CMD ["--max-old-space-size=160", "--max-semi-space-size=2", "src/main.ts"]
