@@ -1,35 +1,36 @@
-# kube-lego: the operator (entry point) and the issuance Job's programs (dist/issue.mjs, dist/respond.mjs),
-# in one image. Node 24 runs the operator's TypeScript sources directly (type stripping); the Job's two
-# programs are bundles (`npm run build`), since every certificate starts them afresh.
+# kube-lego: the operator (dist/operator.mjs) and the issuance Job's programs (dist/issue.mjs,
+# dist/respond.mjs), in one image: bundles of the TypeScript sources (`npm run build`, scripts/build.ts).
+# The sources stay for `kube-lego status` (bin/kube-lego.js), which Node 24 runs directly.
 FROM node:24-slim AS dependencies
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
-FROM node:24-slim AS job-programs
+FROM node:24-slim AS programs
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY scripts/build-jobs.ts ./scripts/
+COPY scripts/build.ts ./scripts/
 COPY src ./src
 COPY tasks ./tasks
 COPY jobs ./jobs
-RUN node scripts/build-jobs.ts
+RUN node scripts/build.ts
 
 FROM node:24-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=dependencies /app/node_modules ./node_modules
-COPY --from=job-programs /app/dist ./dist
+COPY --from=programs /app/dist ./dist
 COPY package.json ./
+COPY bin ./bin
 COPY src ./src
 COPY tasks ./tasks
 COPY processes ./processes
 # Node's compile cache, filled once at build time, for the operator's and the Job's start-up. Read-only at
 # run time.
 ENV NODE_COMPILE_CACHE=/app/.node-compile-cache
-RUN node dist/issue.mjs 2>/dev/null; node dist/respond.mjs 2>/dev/null; LEGO_LIFECYCLE_PROCESS=/nonexistent node src/main.ts 2>/dev/null; test -d /app/.node-compile-cache
+RUN node dist/issue.mjs 2>/dev/null; node dist/respond.mjs 2>/dev/null; LEGO_LIFECYCLE_PROCESS=/nonexistent node dist/operator.mjs 2>/dev/null; test -d /app/.node-compile-cache
 USER 65532:65532
 EXPOSE 8080
 ENTRYPOINT ["node"]
-CMD ["--max-old-space-size=160", "--max-semi-space-size=2", "src/main.ts"]
+CMD ["--max-old-space-size=128", "--max-semi-space-size=1", "dist/operator.mjs"]

@@ -3,6 +3,7 @@
  * only) with --expose-gc, as the npm script does.
  */
 import { benchAwaitingJobs } from './awaiting-jobs.ts';
+import { benchBurst } from './burst.ts';
 import { benchEndToEnd } from './e2e.ts';
 import { benchEngine } from './engine.ts';
 import { benchFailover } from './failover.ts';
@@ -12,4 +13,5 @@ await benchEngine();
 await benchAwaitingJobs();
 await benchIssuance();
 await benchEndToEnd();
+await benchBurst();
 await benchFailover();

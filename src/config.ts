@@ -23,7 +23,7 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] a
 export const INGRESS_PROVIDERS = ['nginx', 'gce'] as const;
 
 /**
- * Default of `LEGO_MAX_JOBS_IN_FLIGHT`. Each Job pod asks for 160 MiB; ten of them fit beside other work on
+ * Default of `LEGO_MAX_JOBS_IN_FLIGHT`. Each Job pod asks for 192 MiB; ten of them fit beside other work on
  * a small node, and on this project's 2-core machine more at once did not finish a burst sooner (bench/burst.ts,
  * docs/architecture.md).
  */

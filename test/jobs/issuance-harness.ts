@@ -17,7 +17,7 @@ import { INSTALL_MANIFEST_URL, identityObjects } from '../support/manifest-rbac.
 import { applyObjects, readManifest } from '../support/manifests.ts';
 import type { Pebble } from '../support/pebble.ts';
 import { startProcess } from '../support/processes.ts';
-import { JOB_PROGRAM_DIR, buildJobPrograms } from '../../scripts/build-jobs.ts';
+import { PROGRAM_DIR, buildPrograms } from '../../scripts/build.ts';
 
 const NODE = process.execPath;
 
@@ -126,8 +126,8 @@ export async function runIssuanceJob(
   const dir = await mkdtemp(join(tmpdir(), 'kube-lego-job-'));
   const terminationLog = join(dir, 'termination-log');
   const apiServer = new URL(controlPlane.server);
-  await buildJobPrograms();
-  const job = startProcess('issuance-job', NODE, [join(JOB_PROGRAM_DIR, 'issue.mjs')], {
+  await buildPrograms();
+  const job = startProcess('issuance-job', NODE, [join(PROGRAM_DIR, 'issue.mjs')], {
     KUBERNETES_SERVICE_HOST: apiServer.hostname,
     KUBERNETES_SERVICE_PORT: apiServer.port,
     SERVICE_ACCOUNT_DIR: await issuerServiceAccountDir(controlPlane),

@@ -19,7 +19,7 @@ import { applyObjects, readManifest } from './manifests.ts';
 import { DEFAULT_PROFILE_ONLY, startPebble, type Pebble } from './pebble.ts';
 import { claimAddress } from './loopback.ts';
 import { allStarted, stopAll, type Stoppable } from './start-all.ts';
-import { buildJobPrograms } from '../../scripts/build-jobs.ts';
+import { buildPrograms } from '../../scripts/build.ts';
 
 /** This checkout: what the image `kube-lego/kube-lego` stands for. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -66,9 +66,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       : { address: options.routerAddress, release: async (): Promise<void> => {} };
   const started: Stoppable[] = [{ stop: routerAddress.release }];
   try {
-    // The image is this checkout: its Job programs are the bundles of the sources as they are now.
+    // The image is this checkout: its programs are the bundles of the sources as they are now.
     const [controlPlane, pebble] = await allStarted<[ControlPlane, Pebble]>([
-      buildJobPrograms().then(() => startControlPlane()),
+      buildPrograms().then(() => startControlPlane()),
       startPebble({
         challengeAddress: routerAddress.address,
         authzReuse: false,
