@@ -101,7 +101,7 @@ export function jobFinished(job: V1Job): boolean {
 export interface OperatorRun {
   certificate: string;
   /** What started it: an Ingress event, a certificate Secret deleted or changed, or the periodic check. */
-  trigger: 'ingress' | 'secret' | 'job' | 'recheck' | 'retry' | 'periodic';
+  trigger: 'ingress' | 'secret' | 'job' | 'recheck' | 'retry' | 'slot' | 'periodic';
   /** The end event it reached: `valid`, `collapsed`, `issued`, ... */
   end: string;
   /** Epoch milliseconds, from the log line's time less the run's duration. */
@@ -115,6 +115,7 @@ const TRIGGERS: readonly OperatorRun['trigger'][] = [
   'job',
   'recheck',
   'retry',
+  'slot',
   'periodic',
 ];
 
