@@ -101,12 +101,16 @@ async function burst(sandbox: Sandbox, size: number): Promise<Record<string, num
   ];
   const leader = await eventually('the leading operator pod', () => leaderPod(sandbox));
   const podPeaks = new Peaks();
+  /** Peaks per container, by its place in the Job's pod: `issue`, then `respond`. */
+  const containerPeaks = [new Peaks(), new Peaks()];
   const operatorPeak = new Peaks();
   const sample = async () => {
     for (const pod of jobPods) {
       let total = 0;
-      for (const pid of sandbox.kubelet.containerPids('kube-lego', pod)) {
-        total += (await residentMemory(pid))?.rss ?? 0;
+      for (const [index, pid] of sandbox.kubelet.containerPids('kube-lego', pod).entries()) {
+        const rss = (await residentMemory(pid))?.rss ?? 0;
+        containerPeaks[index]?.see(pod, rss);
+        total += rss;
       }
       podPeaks.see(pod, total);
     }
@@ -145,6 +149,7 @@ async function burst(sandbox: Sandbox, size: number): Promise<Record<string, num
   }
   const times = [...validAt.values()].map((at) => at - started);
   const pods = podPeaks.values().filter((bytes) => bytes > 0);
+  const [issue, respond] = containerPeaks.map((peaks) => percentile(peaks.values(), 0.5));
   const figures = {
     [`burst_${size}_valid`]: validAt.size,
     [`burst_${size}_median_ms`]: percentile(times, 0.5),
@@ -159,7 +164,7 @@ async function burst(sandbox: Sandbox, size: number): Promise<Record<string, num
     `burst of ${size}: ${validAt.size} of ${size} valid, median ${(percentile(times, 0.5) / 1000).toFixed(1)} s, ` +
       `last ${(Math.max(...times) / 1000).toFixed(1)} s after creation; ${failedJobs.size} Jobs failed (retried); ` +
       `at most ${mostRunning} Jobs at once; Job pod RSS at its peak: median ${mib(percentile(pods, 0.5))}, ` +
-      `max ${mib(Math.max(...pods))} (${pods.length} pods); leading operator's peak RSS ${mib(operatorPeak.get('leader') ?? 0)}`,
+      `max ${mib(Math.max(...pods))} (${pods.length} pods; issue ${mib(issue!)}, respond ${mib(respond!)}); leading operator's peak RSS ${mib(operatorPeak.get('leader') ?? 0)}`,
   );
   return figures;
 }

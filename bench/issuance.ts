@@ -1,5 +1,5 @@
 /**
- * Issuance latency: wall time from starting `node jobs/main.ts` to its Secret written, against a real
+ * Issuance latency: wall time from starting `node dist/issue.mjs` (the Job bundle) to its Secret written, against a real
  * Pebble (no validation sleep, no Retry-After) and a real API server. Target: under 1 s for one host.
  */
 import { performance } from 'node:perf_hooks';
