@@ -10,38 +10,19 @@
 import { Watch, type V1Job, type V1Pod, type V1Secret } from '@kubernetes/client-node';
 import { JOB_LABEL } from '../src/issuance/job-objects.ts';
 import { createNamespace, eventually } from '../test/support/cluster-testing.ts';
-import {
-  ingressManifest,
-  jobFinished,
-  leaderPod,
-  networking,
-  operatorReady,
-} from '../test/e2e/e2e-harness.ts';
+import { ingressManifest, jobFinished, leaderPod, networking } from '../test/e2e/e2e-harness.ts';
 import { verifyTlsSecret } from '../test/jobs/issuance-harness.ts';
-import {
-  installKubeLego,
-  installObjects,
-  sandboxSettings,
-  startSandbox,
-  type Sandbox,
-} from '../test/support/sandbox.ts';
+import type { Sandbox } from '../test/support/sandbox.ts';
+import { percentile, sandboxWithKubeLego } from './bench-sandbox.ts';
 import { Peaks, mib, residentMemory } from './process-memory.ts';
 
 /** How often memory is sampled. */
 const SAMPLE_MS = 200;
 
-const percentile = (values: number[], p: number) =>
-  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] ?? Number.NaN;
-
 /** Prints the figures of a burst of each size in `sizes`, in one sandbox; returns them. */
 export async function benchBurst(sizes: readonly number[] = [50, 200]): Promise<Record<string, number>> {
-  const sandbox = await startSandbox({ retryAfterSeconds: 0 });
+  const sandbox = await sandboxWithKubeLego();
   try {
-    await installKubeLego(
-      sandbox,
-      await installObjects({ ...sandboxSettings(sandbox), LEGO_LOG_LEVEL: 'info' }),
-    );
-    await eventually('the operator pod ready', () => operatorReady(sandbox));
     const figures: Record<string, number> = {};
     for (const size of sizes) Object.assign(figures, await burst(sandbox, size));
     return figures;

@@ -7,24 +7,16 @@
  */
 import { performance } from 'node:perf_hooks';
 import { createNamespace, eventually } from '../test/support/cluster-testing.ts';
-import { ingressManifest, networking, operatorReady, validSecret } from '../test/e2e/e2e-harness.ts';
-import { installKubeLego, installObjects, sandboxSettings, startSandbox } from '../test/support/sandbox.ts';
+import { ingressManifest, networking, validSecret } from '../test/e2e/e2e-harness.ts';
+import { percentile, sandboxWithKubeLego } from './bench-sandbox.ts';
 import { IssuanceTimeline, STAGES, type Stage } from './issuance-timeline.ts';
 
 const RUNS = 20;
 
-const percentile = (values: number[], p: number) =>
-  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))]!;
-
 /** Prints the figures; returns them. */
 export async function benchEndToEnd(): Promise<Record<string, number>> {
-  const sandbox = await startSandbox({ retryAfterSeconds: 0 });
+  const sandbox = await sandboxWithKubeLego();
   try {
-    await installKubeLego(
-      sandbox,
-      await installObjects({ ...sandboxSettings(sandbox), LEGO_LOG_LEVEL: 'info' }),
-    );
-    await eventually('the operator pod ready', () => operatorReady(sandbox));
     await createNamespace(sandbox.kube, 'bench');
     const timeline = await IssuanceTimeline.start(sandbox.kube, 'kube-lego', 'bench');
     const times: number[] = [];

@@ -25,20 +25,24 @@ async function answers(url: string, status: number): Promise<string> {
   }
 }
 
-it('serves what the issuer writes, and stops when the issuer is done', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'kube-lego-challenges-'));
-  let requests = 0;
+/** A responder serving `dir` on loopback; `base` is its challenge path once it listens. */
+async function responder(dir: string, options: { pollMs: number; onRequest?: () => void }) {
   let listening: (url: string) => void = () => {};
   const url = new Promise<string>((resolve) => (listening = resolve));
   const serving = serveChallengeDirectory({
     dir,
     host: '127.0.0.1',
     port: 0,
-    pollMs: 20,
-    onRequest: () => (requests += 1),
+    ...options,
     onListening: (at) => listening(at),
   });
-  const base = `${await url}/.well-known/acme-challenge`;
+  return { serving, base: `${await url}/.well-known/acme-challenge` };
+}
+
+it('serves what the issuer writes, and stops when the issuer is done', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kube-lego-challenges-'));
+  let requests = 0;
+  const { serving, base } = await responder(dir, { pollMs: 20, onRequest: () => (requests += 1) });
   await answers(`${base}/token-a`, 404);
   const publication = await publishToDirectory(dir, [
     { token: 'token-a', keyAuthorization: 'token-a.thumbprint' },
@@ -63,17 +67,8 @@ it('serves what the issuer writes, and stops when the issuer is done', async () 
 
 it('sees a response and the end the moment the issuer writes them, not a poll later', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kube-lego-challenges-'));
-  let listening: (url: string) => void = () => {};
-  const url = new Promise<string>((resolve) => (listening = resolve));
   // A poll of a minute: within the 5 s `answers` waits, only the directory's change notice can wake it.
-  const serving = serveChallengeDirectory({
-    dir,
-    host: '127.0.0.1',
-    port: 0,
-    pollMs: 60_000,
-    onListening: (at) => listening(at),
-  });
-  const base = `${await url}/.well-known/acme-challenge`;
+  const { serving, base } = await responder(dir, { pollMs: 60_000 });
   await answers(`${base}/token-a`, 404);
   const publication = await publishToDirectory(dir, [
     { token: 'token-a', keyAuthorization: 'token-a.thumbprint' },
