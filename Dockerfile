@@ -1,6 +1,6 @@
-# kube-lego: the operator (dist/operator.mjs) and the issuance Job's programs (dist/issue.mjs,
-# dist/respond.mjs), in one image: bundles of the TypeScript sources (`npm run build`, scripts/build.ts).
-# The sources stay for `kube-lego status` (bin/kube-lego.js), which Node 24 runs directly.
+# kube-lego: the operator (src/main.ts, which Node 24 runs directly) and the issuance Job's programs
+# (dist/issue.mjs, dist/respond.mjs: bundles, `npm run build`, since every certificate starts them afresh),
+# in one image, with `kube-lego status` (bin/kube-lego.js).
 FROM node:24-slim AS dependencies
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -29,8 +29,8 @@ COPY processes ./processes
 # Node's compile cache, filled once at build time, for the operator's and the Job's start-up. Read-only at
 # run time.
 ENV NODE_COMPILE_CACHE=/app/.node-compile-cache
-RUN node dist/issue.mjs 2>/dev/null; node dist/respond.mjs 2>/dev/null; LEGO_LIFECYCLE_PROCESS=/nonexistent node dist/operator.mjs 2>/dev/null; test -d /app/.node-compile-cache
+RUN node dist/issue.mjs 2>/dev/null; node dist/respond.mjs 2>/dev/null; LEGO_LIFECYCLE_PROCESS=/nonexistent node src/main.ts 2>/dev/null; test -d /app/.node-compile-cache
 USER 65532:65532
 EXPOSE 8080
 ENTRYPOINT ["node"]
-CMD ["--max-old-space-size=128", "--max-semi-space-size=1", "dist/operator.mjs"]
+CMD ["--max-old-space-size=128", "--max-semi-space-size=1", "src/main.ts"]

@@ -1,10 +1,10 @@
 /**
- * `npm run build`: bundles the programs the image runs: the operator, `src/main.ts` → `dist/operator.mjs`
- * (with its process view's page files beside it, `dist/page/`), and the issuance Job's two, `jobs/main.ts`
- * → `dist/issue.mjs` and `jobs/respond.ts` → `dist/respond.mjs`. A bundle is plain JavaScript in one file:
- * Node neither strips types from the TypeScript files nor resolves hundreds of modules one by one
- * (start-up and memory measured in docs/architecture.md: a Job starts in 0.17 s of CPU instead of 0.26 s,
- * and `@kubernetes/client-node` costs the operator 35 MB less resident). Every dependency is in it, so the Job resolves
+ * `npm run build`: bundles the issuance Job's two programs, `jobs/main.ts` → `dist/issue.mjs` and
+ * `jobs/respond.ts` → `dist/respond.mjs`, which the Job's containers run. A bundle is plain JavaScript in
+ * one file: the Job's Node neither strips types from its TypeScript files nor resolves them one by one
+ * (measured in docs/architecture.md: a Job starts in 0.17 s of CPU instead of 0.26 s). The operator, which
+ * starts once, runs its sources: bundled, its watches delivered events about a second late (measured, not
+ * explained; docs/decisions.md). Every dependency is in it, so the Job resolves
  * no package at run time, and each package once: axios, which acme-client `require`s (its CommonJS build)
  * and src/acme/transport.ts `import`s (its ES module build), is the CommonJS build for both.
  *
@@ -14,8 +14,7 @@
  * running test), then stops esbuild's service process: a test that counts its children finds none left.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { build, stop, type Plugin } from 'esbuild';
@@ -23,15 +22,8 @@ import { build, stop, type Plugin } from 'esbuild';
 /** The project's root directory. */
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
-/**
- * Where the bundles go; one level below the root, as `src/` and `jobs/` are, so `../processes/` still finds
- * the diagrams.
- */
+/** Where the bundles go; one level below the root, as `jobs/` is, so `../processes/` still finds the diagrams. */
 export const PROGRAM_DIR = fileURLToPath(new URL('../dist/', import.meta.url));
-
-/** The process view's page files (src/view/view-server.ts serves them from `page/` beside itself). */
-const PAGE_SOURCE_DIR = fileURLToPath(new URL('../src/view/page/', import.meta.url));
-const PAGE_DIR = join(PROGRAM_DIR, 'page');
 
 /** The file acme-client's `require('axios')` loads. */
 const ACME_CLIENTS_AXIOS = createRequire(createRequire(import.meta.url).resolve('acme-client')).resolve(
@@ -58,7 +50,7 @@ export function buildPrograms(): Promise<void> {
 async function bundle(): Promise<void> {
   const result = await build({
     absWorkingDir: ROOT,
-    entryPoints: { operator: 'src/main.ts', issue: 'jobs/main.ts', respond: 'jobs/respond.ts' },
+    entryPoints: { issue: 'jobs/main.ts', respond: 'jobs/respond.ts' },
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -73,17 +65,8 @@ async function bundle(): Promise<void> {
     write: false,
     logLevel: 'warning',
   }).finally(() => stop());
-  await mkdir(PAGE_DIR, { recursive: true });
-  const files = [
-    ...result.outputFiles.map((file) => ({ path: file.path, contents: file.contents })),
-    ...(await Promise.all(
-      (await readdir(PAGE_SOURCE_DIR)).map(async (name) => ({
-        path: join(PAGE_DIR, name),
-        contents: await readFile(join(PAGE_SOURCE_DIR, name)),
-      })),
-    )),
-  ];
-  for (const file of files) {
+  await mkdir(PROGRAM_DIR, { recursive: true });
+  for (const file of result.outputFiles) {
     const partial = `${file.path}.${randomBytes(4).toString('hex')}.partial`;
     await writeFile(partial, file.contents);
     await rename(partial, file.path);
@@ -93,7 +76,5 @@ async function bundle(): Promise<void> {
 if (import.meta.main) {
   const started = performance.now();
   await buildPrograms();
-  console.log(
-    `built dist/operator.mjs, dist/issue.mjs and dist/respond.mjs in ${Math.round(performance.now() - started)} ms`,
-  );
+  console.log(`built dist/issue.mjs and dist/respond.mjs in ${Math.round(performance.now() - started)} ms`);
 }
