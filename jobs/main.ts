@@ -11,6 +11,7 @@ import { orderFromEnv } from '../src/issuance/job-contract.ts';
 import { apiIngressPresence } from '../src/kube/ingress-presence.ts';
 import { podConnection, restClient } from '../src/kube/rest-client.ts';
 import { SecretAccountStore } from '../src/kube/secret-account-store.ts';
+import { apiSolverEndpoint } from '../src/kube/solver-endpoint.ts';
 import { TlsSecretWriter } from '../src/kube/tls-secret-writer.ts';
 import { createLogger } from '../src/log.ts';
 import { issueCertificate } from './issue-certificate.ts';
@@ -37,6 +38,9 @@ async function main(): Promise<number> {
   const order = orderFromEnv(process.env);
   const podIp = process.env.POD_IP?.trim();
   if (!podIp) throw new ConfigError('POD_IP', '', "the pod's IP, from the downward API (status.podIP)");
+  // The address other pods reach this one at: the pod IP, unless the cluster says otherwise (the local
+  // cluster's pods listen on a loopback twin of the pod IP the API shows: test/support/kubelet-network.ts).
+  const endpointIp = process.env.ENDPOINT_IP?.trim() || podIp;
   const log = createLogger({ level: config.logLevel, type: config.logType });
   const api = restClient(await podConnection(config.kubeApiUrl, process.env));
   const result = await issueCertificate(
@@ -49,6 +53,7 @@ async function main(): Promise<number> {
       certificateKey: keyMadeAhead({ type: config.keyType, rsaKeySize: config.rsaKeySize }),
       ingressPresence: apiIngressPresence(api),
       secrets: new TlsSecretWriter(api),
+      solverEndpoint: apiSolverEndpoint(api, endpointIp, config.http01Port),
       terminationMessagePath: TERMINATION_MESSAGE_PATH,
     },
     log,

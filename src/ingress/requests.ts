@@ -18,6 +18,11 @@ import { normalizeHost } from '../certificate/policy.ts';
 export const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
 /** The provider annotation kube-lego read (`nginx` or `gce`). */
 export const INGRESS_PROVIDER_ANNOTATION = 'kubernetes.io/ingress.provider';
+/**
+ * Asks for edit-in-place (src/ingress/challenge-paths.ts): "true" or "false"; absent, it is on for the
+ * provider `gce`, whose Ingresses each get their own load balancer, and off otherwise.
+ */
+export const EDIT_IN_PLACE_ANNOTATION = 'kube-lego.io/edit-in-place';
 /** Let's Encrypt's limit of names in one certificate. */
 export const MAX_NAMES = 100;
 
@@ -34,6 +39,11 @@ export interface CertificateRequest {
   /** Where the class came from, so the solver Ingress names it the same way. */
   ingressClassFrom: 'annotation' | 'field' | 'default';
   provider: string;
+  /**
+   * Present when validation is routed through the Ingress itself (its challenge path added for the Job's
+   * life), not through a solver Ingress of its own.
+   */
+  editInPlace?: true;
 }
 
 /** Something wrong with an Ingress, for a warning log line and a Kubernetes Event on it. */
@@ -134,6 +144,14 @@ export function requestsOfIngress(ingress: V1Ingress, settings: RequestSettings)
       `ingress provider "${provider}" is not supported: use one of ${settings.supportedProviders.join(', ')}`,
     );
   }
+  const editInPlaceValue = ingress.metadata?.annotations?.[EDIT_IN_PLACE_ANNOTATION]?.trim().toLowerCase();
+  if (editInPlaceValue !== undefined && editInPlaceValue !== 'true' && editInPlaceValue !== 'false') {
+    return ignored(
+      'BadAnnotation',
+      `annotation ${EDIT_IN_PLACE_ANNOTATION}=${JSON.stringify(ingress.metadata?.annotations?.[EDIT_IN_PLACE_ANNOTATION])}: set it to "true" or "false"`,
+    );
+  }
+  const editInPlace = (editInPlaceValue ?? (provider === 'gce' ? 'true' : 'false')) === 'true';
   const requests: CertificateRequest[] = [];
   const problems: IngressProblem[] = [];
   (ingress.spec?.tls ?? []).forEach((entry, index) => {
@@ -193,6 +211,7 @@ export function requestsOfIngress(ingress: V1Ingress, settings: RequestSettings)
       ingressClass: ingressClassName,
       ingressClassFrom,
       provider,
+      ...(editInPlace && { editInPlace: true as const }),
     });
   });
   return { requests, problems };

@@ -16,6 +16,11 @@ export interface IssuanceOrder {
    * same directory: a renewal the CA asked for, exempt from its rate limits.
    */
   replaces?: string;
+  /**
+   * Edited in place: the selectorless Service in the order's namespace whose EndpointSlice the Job writes
+   * with its pod's address (src/issuance/job-objects.ts).
+   */
+  solverService?: string;
 }
 
 /** Environment variable names of an {@link IssuanceOrder}. */
@@ -26,6 +31,7 @@ export const ORDER_ENV = {
   ingressName: 'LEGO_CERT_INGRESS_NAME',
   ingressUid: 'LEGO_CERT_INGRESS_UID',
   replaces: 'LEGO_CERT_REPLACES',
+  solverService: 'LEGO_CERT_SOLVER_SERVICE',
 } as const;
 
 /** The environment entries that carry an order. */
@@ -37,6 +43,9 @@ export function orderToEnv(order: IssuanceOrder): { name: string; value: string 
     { name: ORDER_ENV.ingressName, value: order.ingressName },
     { name: ORDER_ENV.ingressUid, value: order.ingressUid },
     ...(order.replaces === undefined ? [] : [{ name: ORDER_ENV.replaces, value: order.replaces }]),
+    ...(order.solverService === undefined
+      ? []
+      : [{ name: ORDER_ENV.solverService, value: order.solverService }]),
   ];
 }
 
@@ -58,6 +67,7 @@ export function orderFromEnv(env: Record<string, string | undefined>): IssuanceO
     ingressName: read(ORDER_ENV.ingressName),
     ingressUid: read(ORDER_ENV.ingressUid),
     ...(env[ORDER_ENV.replaces]?.trim() && { replaces: env[ORDER_ENV.replaces]!.trim() }),
+    ...(env[ORDER_ENV.solverService]?.trim() && { solverService: env[ORDER_ENV.solverService]!.trim() }),
   };
 }
 

@@ -3,6 +3,11 @@
  * `/.well-known/acme-challenge/` of the entry's hosts to the Job's pod. Pure: request and settings in,
  * manifests out.
  *
+ * Edited in place (`kube-lego.io/edit-in-place`), there is no solver Ingress: the challenge path goes into
+ * the user's Ingress (src/ingress/challenge-paths.ts), which can route only to Services of its own
+ * namespace, so the solver Service is made there, without a selector (it cannot select a pod of another
+ * namespace) and owned by that Ingress; the Job publishes its pod's address as the Service's EndpointSlice.
+ *
  * The Job name is derived from the certificate key, its hosts, the Ingress's uid and the certificate it
  * replaces, so a relaunch for the same need (after an operator restart, or by a second token) names the
  * same Job and the API server's 409 makes it a no-op; a new need (hosts changed, a certificate written
@@ -11,7 +16,9 @@
 import { createHash } from 'node:crypto';
 import type { V1Ingress, V1Job, V1Service } from '@kubernetes/client-node';
 import type { Config } from '../config.ts';
+import { challengePath, type ChallengeRoute } from '../ingress/challenge-paths.ts';
 import { INGRESS_CLASS_ANNOTATION, type CertificateRequest } from '../ingress/requests.ts';
+import type { IngressIdentity } from '../kube/ingress-presence.ts';
 import { orderToEnv } from './job-contract.ts';
 
 /** Labels on everything kube-lego creates. */
@@ -22,6 +29,9 @@ export const JOB_LABEL = 'kube-lego.io/issuance';
 export const CHALLENGE_PATH = '/.well-known/acme-challenge/';
 /** The ServiceAccount issuance Jobs run as (manifests/install.yml creates it). */
 export const ISSUER_SERVICE_ACCOUNT = 'kube-lego-issuer';
+
+/** On a Job whose challenge path was added to the user's Ingress: that Ingress, `namespace/name`. */
+export const EDITED_INGRESS_ANNOTATION = 'kube-lego.io/edited-ingress';
 
 /** Where the Job's two containers share the challenge responses (an in-memory emptyDir). */
 export const CHALLENGE_DIR = '/var/run/kube-lego/challenges';
@@ -60,11 +70,18 @@ export function issuanceJobName(
   return `kube-lego-${readable}-${digest}`;
 }
 
-/** The three manifests of one issuance. */
+/** The manifests of one issuance. */
 export interface IssuanceObjects {
   job: V1Job;
+  /**
+   * The Service that reaches the Job's pod: beside the Job, selecting its pod; or, edited in place, in the
+   * Ingress's namespace, without a selector, owned by the Ingress.
+   */
   service: V1Service;
-  ingress: V1Ingress;
+  /** The solver Ingress, unless the user's Ingress is edited in place. */
+  ingress?: V1Ingress;
+  /** Edited in place: the user's Ingress and the route to add to it. */
+  inPlace?: { ingress: IngressIdentity; route: ChallengeRoute };
 }
 
 /**
@@ -79,6 +96,7 @@ export function issuanceObjects(
 ): IssuanceObjects {
   const namespace = config.namespace;
   const labels = { ...MANAGED_BY, [JOB_LABEL]: jobName };
+  const inPlace = request.editInPlace === true;
   const job: V1Job = {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -90,6 +108,7 @@ export function issuanceObjects(
         'kube-lego.io/certificate': request.key,
         'kube-lego.io/hosts': request.hosts.join(','),
         'kube-lego.io/ingress': `${request.namespace}/${request.ingress.name}`,
+        ...(inPlace && { [EDITED_INGRESS_ANNOTATION]: `${request.namespace}/${request.ingress.name}` }),
       },
     },
     spec: {
@@ -180,6 +199,7 @@ export function issuanceObjects(
                   ingressName: request.ingress.name,
                   ingressUid: request.ingress.uid,
                   ...(replaces !== undefined && { replaces }),
+                  ...(inPlace && { solverService: jobName }),
                 }),
               ],
             },
@@ -204,14 +224,40 @@ export function issuanceObjects(
       },
     },
   };
+  const port = { name: 'http01', port: 80, protocol: 'TCP' };
+  const route = { hosts: request.hosts, service: jobName, port: port.name, path: CHALLENGE_PATH };
+  const serviceType = request.provider === 'gce' ? 'NodePort' : 'ClusterIP';
+  if (inPlace) {
+    const service: V1Service = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: jobName,
+        namespace: request.namespace,
+        labels,
+        ownerReferences: [
+          {
+            apiVersion: 'networking.k8s.io/v1',
+            kind: 'Ingress',
+            name: request.ingress.name,
+            uid: request.ingress.uid,
+            blockOwnerDeletion: false,
+          },
+        ],
+      },
+      spec: { type: serviceType, ports: [{ ...port, targetPort: config.http01Port }] },
+    };
+    const ingress = { namespace: request.namespace, name: request.ingress.name, uid: request.ingress.uid };
+    return { job, service, inPlace: { ingress, route } };
+  }
   const service: V1Service = {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: jobName, namespace, labels },
     spec: {
-      type: request.provider === 'gce' ? 'NodePort' : 'ClusterIP',
+      type: serviceType,
       selector: { [JOB_LABEL]: jobName },
-      ports: [{ name: 'http01', port: 80, targetPort: 'http01', protocol: 'TCP' }],
+      ports: [{ ...port, targetPort: 'http01' }],
     },
   };
   const byAnnotation = request.ingressClassFrom !== 'field';
@@ -226,18 +272,7 @@ export function issuanceObjects(
     },
     spec: {
       ...(!byAnnotation && { ingressClassName: request.ingressClass }),
-      rules: request.hosts.map((host) => ({
-        host,
-        http: {
-          paths: [
-            {
-              path: CHALLENGE_PATH,
-              pathType: 'Prefix',
-              backend: { service: { name: jobName, port: { name: 'http01' } } },
-            },
-          ],
-        },
-      })),
+      rules: request.hosts.map((host) => ({ host, http: { paths: [challengePath(route)] } })),
     },
   };
   return { job, service, ingress };

@@ -7,6 +7,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
   type KubeConfig,
+  type V1Ingress,
   type V1Job,
   type V1OwnerReference,
 } from '@kubernetes/client-node';
@@ -14,7 +15,9 @@ import { tlsSecretOf, type TlsSecret } from '../certificate/secret.ts';
 import type { Logger } from '../log.ts';
 import { readIssuanceJob, type IssuanceJob } from '../issuance/attempts.ts';
 import { parseOutcome, type IssuanceOutcome } from '../issuance/job-contract.ts';
-import type { IssuanceObjects } from '../issuance/job-objects.ts';
+import { addChallengePaths, removeChallengePaths, type PatchOperation } from '../ingress/challenge-paths.ts';
+import { CHALLENGE_PATH, EDITED_INGRESS_ANNOTATION, type IssuanceObjects } from '../issuance/job-objects.ts';
+import type { IngressIdentity } from './ingress-presence.ts';
 import { statusOf } from './api-error.ts';
 import type { Cluster, JobRecord, Launched, ObjectRef } from './cluster.ts';
 
@@ -40,6 +43,12 @@ async function deleteIfThere(remove: () => Promise<unknown>): Promise<void> {
 
 /** How many times a launch creates its Job when the Job it found is deleted before it can be read. */
 const LAUNCH_ATTEMPTS = 3;
+
+/**
+ * How many times an edit of a user's Ingress is computed afresh when the API server refuses it because the
+ * Ingress changed under it (a failed `test` of the patch, 422, or a write in between, 409).
+ */
+const EDIT_ATTEMPTS = 5;
 
 /** How long replacing a Job may wait for the old Job and its solver objects to be deleted. */
 const REPLACE_TIMEOUT_MS = 10_000;
@@ -109,12 +118,22 @@ export class KubernetesCluster implements Cluster {
       metadata: { annotations: record.annotations },
       ...(record.keepSeconds !== undefined && { spec: { ttlSecondsAfterFinished: record.keepSeconds } }),
     };
-    await deleteIfThere(() =>
-      this.#batch.patchNamespacedJob(
+    let recorded: V1Job | undefined;
+    await deleteIfThere(async () => {
+      recorded = await this.#batch.patchNamespacedJob(
         { namespace, name, body },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      ),
-    );
+      );
+    });
+    const edited = recorded?.metadata?.annotations?.[EDITED_INGRESS_ANNOTATION];
+    if (edited !== undefined) {
+      const [ingressNamespace = '', ingressName = ''] = edited.split('/');
+      await this.#editIngress({ namespace: ingressNamespace, name: ingressName }, (ingress) =>
+        removeChallengePaths(ingress, { service: name, path: CHALLENGE_PATH }),
+      );
+      await deleteIfThere(() => this.#core.deleteNamespacedService({ namespace: ingressNamespace, name }));
+      return;
+    }
     // The solver objects bear the Job's name; the garbage collector would take them only with the Job.
     await deleteIfThere(() => this.#core.deleteNamespacedService({ namespace, name }));
     await deleteIfThere(() => this.#networking.deleteNamespacedIngress({ namespace, name }));
@@ -213,15 +232,23 @@ export class KubernetesCluster implements Cluster {
   }
 
   /**
-   * Creates the solver Service and Ingress of an issuance, owned by its Job. Existing ones are kept (a
+   * Creates the solver Service and Ingress of an issuance, owned by its Job, or, edited in place, the
+   * Service (owned by the user's Ingress) and the challenge path in that Ingress. Existing ones are kept (a
    * relaunch adopts them with the Job), unless `replacing` gives the deadline by which those of a replaced
-   * Job must be gone.
+   * Job must be gone (an in-place Service outlives its Job, and is kept).
    */
   async #createSolvers(
-    { job, service, ingress }: IssuanceObjects,
+    { job, service, ingress, inPlace }: IssuanceObjects,
     jobUid: string,
     replacing?: number,
   ): Promise<void> {
+    if (inPlace !== undefined) {
+      await createOrAdopt(() =>
+        this.#core.createNamespacedService({ namespace: inPlace.ingress.namespace, body: service }),
+      );
+      await this.#editIngress(inPlace.ingress, (found) => addChallengePaths(found, inPlace.route));
+      return;
+    }
     const namespace = job.metadata!.namespace!;
     const create = (call: () => Promise<unknown>, what: string) =>
       replacing === undefined ? createOrAdopt(call) : createOnceGone(call, what, replacing);
@@ -241,6 +268,7 @@ export class KubernetesCluster implements Cluster {
         }),
       `solver Service ${namespace}/${service.metadata!.name!}`,
     );
+    if (ingress === undefined) return;
     await create(
       () =>
         this.#networking.createNamespacedIngress({
@@ -249,6 +277,48 @@ export class KubernetesCluster implements Cluster {
         }),
       `solver Ingress ${namespace}/${ingress.metadata!.name!}`,
     );
+  }
+
+  /**
+   * Patches a user's Ingress with what `change` computes from it, reading it again when the API server
+   * refuses the patch because the Ingress changed meanwhile; the owner's change stands and the patch is
+   * computed anew. A patch of no operation, or an Ingress that is gone (or was replaced, `uid` given), ends
+   * it: there is nothing to route or to take back.
+   */
+  async #editIngress(
+    at: Pick<IngressIdentity, 'namespace' | 'name'> & { uid?: string },
+    change: (ingress: V1Ingress) => PatchOperation[],
+  ): Promise<void> {
+    const { namespace, name } = at;
+    for (let attempt = 1; ; attempt += 1) {
+      let found: V1Ingress;
+      try {
+        found = await this.#networking.readNamespacedIngress({ namespace, name });
+      } catch (error) {
+        if (statusOf(error) === 404) return;
+        throw error;
+      }
+      if (at.uid !== undefined && found.metadata?.uid !== at.uid) return;
+      const operations = change(found);
+      if (operations.length === 0) return;
+      try {
+        await this.#networking.patchNamespacedIngress(
+          { namespace, name, body: operations },
+          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+        );
+        return;
+      } catch (error) {
+        const status = statusOf(error);
+        if (status === 404) return;
+        if ((status !== 409 && status !== 422) || attempt >= EDIT_ATTEMPTS) {
+          throw new Error(
+            `could not edit Ingress ${namespace}/${name} in place (${(error as Error).message}): ` +
+              `it changed ${EDIT_ATTEMPTS} times while kube-lego edited it, or refused the edit`,
+            { cause: error },
+          );
+        }
+      }
+    }
   }
 
   /** The outcome the `jobs/` program wrote to its termination message, if its pod has one. */

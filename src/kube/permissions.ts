@@ -67,9 +67,11 @@ export function requiredPermissions(config: Config): Permission[] {
             subresource: 'log',
           },
         ]),
-    need('create', '', 'services', own, 'to create solver Services'),
+    need('create', '', 'services', watched, 'to create solver Services'),
     need('create', 'networking.k8s.io', 'ingresses', own, 'to create solver Ingresses'),
-    need('delete', '', 'services', own, 'to delete solver Services when their Job ends'),
+    need('delete', '', 'services', watched, 'to delete solver Services when their Job ends'),
+    need('get', 'networking.k8s.io', 'ingresses', watched, 'to edit Ingresses in place'),
+    need('patch', 'networking.k8s.io', 'ingresses', watched, 'to edit Ingresses in place'),
     need('delete', 'networking.k8s.io', 'ingresses', own, 'to delete solver Ingresses when their Job ends'),
     ...(config.leaderElection
       ? [

@@ -1,6 +1,7 @@
 /**
- * A small JSON client for the Kubernetes API, for the issuance Job. The Job makes five kinds of call (read
- * the account Secret, create or replace it, read the Ingress, read, create or replace the TLS Secret);
+ * A small JSON client for the Kubernetes API, for the issuance Job. The Job makes few kinds of call (read
+ * the account Secret, create or replace it, read the Ingress, read, create or replace the TLS Secret, and,
+ * edited in place, read its solver Service and create or replace its EndpointSlice);
  * loading @kubernetes/client-node for them cost each Job about 0.8 s of start-up and 60 MiB of memory
  * (measured, docs/architecture.md), more than the rest of the Job together. The operator, which watches,
  * keeps @kubernetes/client-node.
@@ -131,7 +132,7 @@ function send(
 
 /** The API path of a namespaced object, or of its collection when `name` is omitted. */
 export function objectPath(
-  group: '' | 'networking.k8s.io',
+  group: '' | 'networking.k8s.io' | 'discovery.k8s.io',
   resource: string,
   namespace: string,
   name?: string,

@@ -6,6 +6,7 @@ import { createOrder } from './create-order.ts';
 import { finalizeOrder } from './finalize-order.ts';
 import { loadAccount } from './load-account.ts';
 import { publishChallenges } from './publish-challenges.ts';
+import { publishSolverEndpoint } from './publish-solver-endpoint.ts';
 import { reportFailure, reportIngressGone, reportIssuance } from './report.ts';
 import { selfCheck } from './self-check.ts';
 import type { IssuanceTask } from './services.ts';
@@ -17,6 +18,7 @@ export const issuanceTasks: Readonly<Record<string, IssuanceTask>> = {
   loadAccount,
   createOrder,
   publishChallenges,
+  publishSolverEndpoint,
   selfCheck,
   answerChallenges,
   finalizeOrder,

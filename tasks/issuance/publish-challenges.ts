@@ -2,8 +2,9 @@
  * Publish challenge responses: hands each challenge's key authorization to whoever answers the CA. In the
  * issuance Job's pod that is the `respond` container, through the directory they share (`challengeDir`;
  * this process then listens on nothing: docs/threat-model.md); run alone, this process starts the HTTP-01
- * responder on the pod's IP itself. `selfCheck` in the result drives the "Self-check wanted?" gateway
- * (`LEGO_SELF_CHECK`).
+ * responder on the pod's IP itself. In the result, `editInPlace` drives the "Route through the Ingress
+ * itself?" gateway (the order names a solver Service to publish an endpoint for) and `selfCheck` the
+ * "Self-check wanted?" gateway (`LEGO_SELF_CHECK`).
  */
 import { publishToDirectory } from '../../src/acme/challenge-directory.ts';
 import { startChallengeResponder } from '../../src/acme/challenge-responder.ts';
@@ -16,7 +17,7 @@ export interface Publication {
 }
 
 /** The `publishChallenges` implementation. */
-export const publishChallenges: IssuanceTask = async ({ services, output, log }) => {
+export const publishChallenges: IssuanceTask = async ({ token, services, output, log }) => {
   const { challenges } = output.createOrder as CreatedOrder;
   let publication: Publication;
   if (services.challengeDir !== undefined) {
@@ -32,5 +33,10 @@ export const publishChallenges: IssuanceTask = async ({ services, output, log })
     log.info({ responder: responder.url, challenges: challenges.length }, 'challenge responses published');
     publication = responder;
   }
-  return { publication, published: challenges.length, selfCheck: services.config.selfCheck };
+  return {
+    publication,
+    published: challenges.length,
+    editInPlace: token.solverService !== undefined,
+    selfCheck: services.config.selfCheck,
+  };
 };

@@ -4,6 +4,7 @@ import type { AccountStore } from '../../src/acme/account.ts';
 import type { Config } from '../../src/config.ts';
 import type { IssuanceOrder, IssuanceOutcome } from '../../src/issuance/job-contract.ts';
 import type { IngressPresenceCheck } from '../../src/kube/ingress-presence.ts';
+import type { SolverEndpoint } from '../../src/kube/solver-endpoint.ts';
 import type { IssuedCertificate, WriteResult } from '../../src/kube/tls-secret-writer.ts';
 import type { TaskImplementation } from '../../src/process/runner.ts';
 
@@ -23,6 +24,8 @@ export interface IssuanceServices {
   /** Whether the order's Ingress is still there with its uid (src/kube/ingress-presence.ts). */
   ingressPresence: IngressPresenceCheck;
   secrets: { write(certificate: IssuedCertificate): Promise<WriteResult> };
+  /** Edited in place: publishes the pod's address for the order's solver Service. */
+  solverEndpoint: SolverEndpoint;
   /** Where the outcome goes for the operator to read (`/dev/termination-log` in a pod). */
   terminationMessagePath: string;
 }

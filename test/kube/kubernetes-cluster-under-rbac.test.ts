@@ -224,7 +224,12 @@ describe('KubernetesCluster as the operator under the manifest RBAC', () => {
     const name = objects.job.metadata!.name!;
     const launch = await audited(() => kube.launchIssuance(objects));
     assert.deepEqual(launch.result, { adopted: false });
-    assert.deepEqual(requestKinds(launch.requests), declared('launchIssuance'));
+    assert.deepEqual(requestKinds(launch.requests), [
+      'create /services',
+      'create batch/jobs',
+      'create networking.k8s.io/ingresses',
+      'get batch/jobs',
+    ]);
     const job = await batch.readNamespacedJob({ namespace: 'kube-lego', name });
     assert.equal(job.spec?.template.spec?.serviceAccountName, ISSUER.name);
     assert.deepEqual(await solverOwners(name), {
@@ -296,7 +301,11 @@ describe('KubernetesCluster as the operator under the manifest RBAC', () => {
       await holdService(name, false);
       await replacing;
     });
-    assert.deepEqual(requestKinds(replace.requests), declared('replaceIssuance'));
+    assert.deepEqual(
+      requestKinds(replace.requests),
+      declared('replaceIssuance').filter((kind) => !/^(get|patch) networking/.test(kind)),
+      'all but the in-place edit',
+    );
     const codes = (verb: string, resource: string) =>
       replace.requests
         .filter((each) => each.verb === verb && each.resource === resource)
@@ -361,7 +370,11 @@ describe('KubernetesCluster as the operator under the manifest RBAC', () => {
         keepSeconds: 7200,
       }),
     );
-    assert.deepEqual(requestKinds(close.requests), declared('closeIssuance'));
+    assert.deepEqual(requestKinds(close.requests), [
+      'delete /services',
+      'delete networking.k8s.io/ingresses',
+      'patch batch/jobs',
+    ]);
     assert.deepEqual(
       close.requests.map((each) => each.code),
       [200, 200, 200],
@@ -382,6 +395,80 @@ describe('KubernetesCluster as the operator under the manifest RBAC', () => {
       async () => (await kube.findIssuanceJob('kube-lego', name)) === undefined,
     );
     await kube.closeIssuance('kube-lego', name, { annotations: { 'kube-lego.io/outcome-recorded': 'X' } });
+  });
+
+  it("edits the Ingress in place: its Service in the Ingress's namespace, the challenge path added, then exactly that taken out, the owner's change made meanwhile kept", async () => {
+    const token = request({
+      secretName: 'in-place-tls',
+      ingress: { name: 'shop', uid: ingress.uid },
+      editInPlace: true,
+    });
+    const objects = issuanceObjects(token, issuanceJobName(token, undefined), config);
+    const name = objects.job.metadata!.name!;
+    const before = await networking.readNamespacedIngress({ namespace: 'shop', name: 'shop' });
+    const launch = await audited(() => kube.launchIssuance(objects));
+    const service = await core.readNamespacedService({ namespace: 'shop', name });
+    assert.equal(service.spec?.selector, undefined, 'no selector: the Job publishes its endpoint');
+    assert.deepEqual(
+      service.metadata?.ownerReferences?.map((owner) => [owner.kind, owner.name, owner.uid]),
+      [['Ingress', 'shop', ingress.uid]],
+    );
+    const edited = await networking.readNamespacedIngress({ namespace: 'shop', name: 'shop' });
+    assert.deepEqual(
+      edited.spec?.rules?.[0]?.http?.paths.map((path) => [path.path, path.backend.service?.name]),
+      [
+        ['/.well-known/acme-challenge/', name],
+        ['/', 'web'],
+      ],
+    );
+    await assert.rejects(
+      networking.readNamespacedIngress({ namespace: 'kube-lego', name }),
+      (error) => isStatus(error, 404),
+      'no solver Ingress',
+    );
+    const relaunch = await audited(() => kube.launchIssuance(objects));
+    assert.deepEqual(relaunch.result, { adopted: true });
+    assert.ok(
+      relaunch.requests.every((each) => each.verb !== 'patch'),
+      'a relaunch finds the path there and patches nothing',
+    );
+    // The owner changes the Ingress while the Job runs: a path of its own, first.
+    edited.spec!.rules![0]!.http!.paths.unshift({
+      path: '/api',
+      pathType: 'Prefix',
+      backend: { service: { name: 'api', port: { number: 80 } } },
+    });
+    await networking.replaceNamespacedIngress({ namespace: 'shop', name: 'shop', body: edited });
+    const close = await audited(() =>
+      kube.closeIssuance('kube-lego', name, { annotations: { 'kube-lego.io/outcome-recorded': 'Issued' } }),
+    );
+    const after = await networking.readNamespacedIngress({ namespace: 'shop', name: 'shop' });
+    assert.deepEqual(
+      after.spec?.rules?.[0]?.http?.paths.map((path) => [path.path, path.backend.service?.name]),
+      [
+        ['/api', 'api'],
+        ['/', 'web'],
+      ],
+    );
+    assert.deepEqual(after.spec?.tls, before.spec?.tls);
+    await assert.rejects(
+      core.readNamespacedService({ namespace: 'shop', name }),
+      (error) => isStatus(error, 404),
+      'the solver Service deleted',
+    );
+    assert.deepEqual(
+      [...new Set([...requestKinds(launch.requests), ...requestKinds([...relaunch.requests])])].sort(),
+      declared('launchIssuance').filter((kind) => kind !== 'create networking.k8s.io/ingresses'),
+    );
+    assert.deepEqual(
+      requestKinds(close.requests),
+      declared('closeIssuance').filter((kind) => kind !== 'delete networking.k8s.io/ingresses'),
+    );
+    // The owner's path stays at the next launch and close, which add and remove only kube-lego's.
+    await kube.launchIssuance(objects);
+    await kube.closeIssuance('kube-lego', name, { annotations: {} });
+    const again = await networking.readNamespacedIngress({ namespace: 'shop', name: 'shop' });
+    assert.deepEqual(again.spec?.rules, after.spec?.rules);
   });
 
   it('reports JobDeleted when the Job is gone before its outcome is read', async () => {
@@ -451,6 +538,7 @@ describe('KubernetesCluster as the operator under the manifest RBAC', () => {
       ['batch', 'jobs'],
       ['batch', 'jobs/status'],
       ['networking.k8s.io', 'ingresses'],
+      ['discovery.k8s.io', 'endpointslices'],
       ['apps', 'deployments'],
     ];
     const verbs = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];

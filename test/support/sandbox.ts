@@ -89,10 +89,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           'kube-lego/kube-lego:*': {
             cwd: REPO_ROOT,
             // Programs of the image find the pod's files where this kubelet keeps them: the termination
-            // message, and the ServiceAccount directory of the issuance Job's small API client.
+            // message, the ServiceAccount directory of the issuance Job's small API client, and the pod IP
+            // the API shows, which the Job publishes as its endpoint when edited in place.
             env: {
               TERMINATION_MESSAGE_PATH: '$(KUBELET_TERMINATION_LOG)',
               SERVICE_ACCOUNT_DIR: '$(KUBELET_SA_DIR)',
+              ENDPOINT_IP: '$(KUBELET_POD_IP)',
               NODE_COMPILE_CACHE: compileCache,
             },
           },

@@ -37,7 +37,8 @@ const call = (verb: string, group: string, resource: string): ApiCall => ({ verb
 /**
  * The API requests the real adapter makes in each method, in the namespace the call is about (the Secret's,
  * the Job's, the Ingress's). Some happen only on some paths (readJobOutcome lists pods only for a Job that
- * still exists).
+ * still exists; an Ingress is read and patched only when edited in place, its solver Service then created
+ * and deleted in the Ingress's namespace, and no solver Ingress).
  */
 export const CLUSTER_REQUESTS: { readonly [M in keyof Cluster]: readonly ApiCall[] } = {
   readTlsSecret: [call('get', '', 'secrets')],
@@ -47,6 +48,8 @@ export const CLUSTER_REQUESTS: { readonly [M in keyof Cluster]: readonly ApiCall
     call('get', 'batch', 'jobs'),
     call('create', '', 'services'),
     call('create', 'networking.k8s.io', 'ingresses'),
+    call('get', 'networking.k8s.io', 'ingresses'),
+    call('patch', 'networking.k8s.io', 'ingresses'),
   ],
   replaceIssuance: [
     call('delete', 'batch', 'jobs'),
@@ -54,12 +57,16 @@ export const CLUSTER_REQUESTS: { readonly [M in keyof Cluster]: readonly ApiCall
     call('get', 'batch', 'jobs'),
     call('create', '', 'services'),
     call('create', 'networking.k8s.io', 'ingresses'),
+    call('get', 'networking.k8s.io', 'ingresses'),
+    call('patch', 'networking.k8s.io', 'ingresses'),
   ],
   readJobOutcome: [call('get', 'batch', 'jobs'), call('list', '', 'pods')],
   closeIssuance: [
     call('patch', 'batch', 'jobs'),
     call('delete', '', 'services'),
     call('delete', 'networking.k8s.io', 'ingresses'),
+    call('get', 'networking.k8s.io', 'ingresses'),
+    call('patch', 'networking.k8s.io', 'ingresses'),
   ],
   recordEvent: [call('create', '', 'events')],
 };

@@ -142,9 +142,39 @@ describe('requestsOfIngress', () => {
     ['neither: the default class', ingress(), { requests: [request()], problems: [] }],
     // The provider.
     [
-      'provider from the annotation',
+      'provider from the annotation (gce: edited in place by default)',
       ingress({ annotations: { [ANNOTATION]: 'true', 'kubernetes.io/ingress.provider': 'gce' } }),
+      { requests: [request({ provider: 'gce', editInPlace: true })], problems: [] },
+    ],
+    // Edit-in-place.
+    [
+      'edit-in-place asked for on an nginx Ingress',
+      ingress({ annotations: { [ANNOTATION]: 'true', 'kube-lego.io/edit-in-place': 'True' } }),
+      { requests: [request({ editInPlace: true })], problems: [] },
+    ],
+    [
+      'edit-in-place turned off for a gce Ingress',
+      ingress({
+        annotations: {
+          [ANNOTATION]: 'true',
+          'kubernetes.io/ingress.provider': 'gce',
+          'kube-lego.io/edit-in-place': 'false',
+        },
+      }),
       { requests: [request({ provider: 'gce' })], problems: [] },
+    ],
+    [
+      'edit-in-place "yes": BadAnnotation naming the fix',
+      ingress({ annotations: { [ANNOTATION]: 'true', 'kube-lego.io/edit-in-place': 'yes' } }),
+      {
+        requests: [],
+        problems: [
+          problem(
+            'BadAnnotation',
+            'annotation kube-lego.io/edit-in-place="yes": set it to "true" or "false"',
+          ),
+        ],
+      },
     ],
     [
       'unsupported provider: UnsupportedIngressProvider',
@@ -358,7 +388,7 @@ describe('requestsOfIngress', () => {
   it('takes the default class and provider from the settings', () => {
     const settings = { ...SETTINGS, defaultClass: 'gce', defaultProvider: 'gce' };
     assert.deepEqual(requestsOfIngress(ingress(), settings).requests, [
-      request({ ingressClass: 'gce', provider: 'gce' }),
+      request({ ingressClass: 'gce', provider: 'gce', editInPlace: true }),
     ]);
   });
 

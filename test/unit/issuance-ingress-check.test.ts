@@ -60,6 +60,7 @@ async function run(check: (ingress: IngressIdentity) => Promise<IngressPresence>
     secrets: {
       write: () => assert.fail('no Secret is written'),
     },
+    solverEndpoint: { publish: () => assert.fail('no endpoint is published') },
     terminationMessagePath,
   };
   const result = await issueCertificate(order, services, silentLog);
