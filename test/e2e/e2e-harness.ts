@@ -13,6 +13,7 @@ import {
   type V1Job,
   type V1Secret,
 } from '@kubernetes/client-node';
+import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
 import { readSecret, verifyTlsSecret } from '../jobs/issuance-harness.ts';
 import { eventually } from '../support/cluster-testing.ts';
 import { operatorLogs, type Sandbox } from '../support/sandbox.ts';
@@ -292,4 +293,28 @@ export async function rolloutRestart(sandbox: Sandbox): Promise<string> {
     120_000,
   );
   return newLeader(sandbox, before);
+}
+
+/**
+ * The status and headers of `GET path` sent to the sandbox's ingress controller with `Host: host`, as a
+ * validation request arrives (fetch cannot set Host).
+ */
+export function throughEdge(
+  sandbox: Sandbox,
+  host: string,
+  path: string,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet(
+      { host: sandbox.edge.address, port: sandbox.edge.port, path, headers: { host }, agent: false },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body }),
+        );
+      },
+    );
+    request.on('error', reject);
+  });
 }

@@ -28,6 +28,8 @@ export interface SandboxSuiteOptions {
   cleanUp?: () => Promise<void>;
   /** Logs of the file's own extra parts (a second Pebble), printed with the sandbox's on a failure. */
   moreLogs?: () => string;
+  /** The ingress controller Pebble validates through (SandboxOptions). Default the ingress router. */
+  ingressController?: 'router' | 'traefik';
 }
 
 /** Registers the hooks; the result's `sandbox` is the running sandbox once `before` has run. */
@@ -42,7 +44,7 @@ export function sandboxSuite(options: SandboxSuiteOptions = {}): { readonly sand
 
   before(async () => {
     try {
-      const started = await startSandbox();
+      const started = await startSandbox({ ingressController: options.ingressController ?? 'router' });
       sandbox = started;
       await installKubeLego(
         started,

@@ -1,19 +1,34 @@
 /**
- * Builds the Go programs the tests run (Pebble, etcd, kube-apiserver, kube-controller-manager) from the
+ * Builds the Go programs the tests run (Pebble, etcd, kube-apiserver, kube-controller-manager, Traefik) from the
  * Go modules under test/tools, on demand, into a cache outside the repository:
  * `${KUBE_LEGO_BIN_CACHE:-${XDG_CACHE_HOME:-~/.cache}/kube-lego/bin}/<version>/<name>`, where <version>
  * is the version of the module the program comes from (as test/tools/<module>/go.mod requires it).
  *
  * Cold builds are slow (measured on 2 cores: Pebble 40 s, etcd 1.3 min, kube-apiserver with
- * kube-controller-manager 15 min and about 4 GB of memory), so progress goes to stderr, and a lock
+ * kube-controller-manager 15 min and about 4 GB of memory, Traefik 9.5 min and 3.2 GB), so progress goes
+ * to stderr, and a lock
  * file per version directory makes concurrent test processes wait for one build instead of repeating it.
  *
  * CLI, to prebuild: `node test/support/binaries.ts pebble pebble-challtestsrv etcd kube-apiserver kube-controller-manager`
  */
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, link, mkdir, mkdtemp, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import {
+  access,
+  chmod,
+  copyFile,
+  cp,
+  link,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,6 +41,8 @@ interface ModuleSpec {
   readonly versionOf: string;
   /** Linker flags that stamp `version` into the binaries. */
   readonly stamp: (version: string) => string[];
+  /** Makes what the module's go.mod replaces with local directories that are not in the repository. */
+  readonly prepare?: (moduleDir: string) => Promise<void>;
 }
 
 /** Version variables of Kubernetes' binaries; client-go has its own twin of component-base's. */
@@ -39,10 +56,58 @@ function kubernetesStamp(version: string): string[] {
   ]);
 }
 
+/**
+ * Traefik's lego with DNS-01 left out (test/tools/traefik/go.mod says why): lego's own module, from the
+ * module cache, copied to build/lego with its generated list of DNS providers replaced by our stub. Made
+ * once per lego version (a marker file names it).
+ */
+async function prepareTraefik(moduleDir: string): Promise<void> {
+  const legoPath = 'github.com/go-acme/lego/v5';
+  const goMod = JSON.parse(await runGo(['mod', 'edit', '-json'], moduleDir)) as {
+    Require?: { Path: string; Version: string }[];
+  };
+  const version = goMod.Require?.find((r) => r.Path === legoPath)?.Version;
+  if (!version) throw new Error(`test/tools/traefik/go.mod does not require ${legoPath}`);
+  const target = join(moduleDir, 'build', 'lego');
+  const marker = join(target, '.kube-lego-prepared');
+  if ((await readFile(marker, 'utf8').catch(() => '')) === version) return;
+  progress(`preparing ${legoPath}@${version} without its DNS providers for Traefik`);
+  // Outside any module, so that go.mod's replace of lego does not apply to the download.
+  const { Dir } = JSON.parse(
+    await runGo(['mod', 'download', '-json', `${legoPath}@${version}`], tmpdir()),
+  ) as {
+    Dir: string;
+  };
+  await rm(target, { recursive: true, force: true });
+  await cp(Dir, target, { recursive: true });
+  await chmodTree(target);
+  await rm(join(target, 'providers', 'dns', 'zz_gen_dns_providers.go'));
+  await copyFile(
+    join(moduleDir, 'stubs', 'lego-dns', 'dns_providers.go'),
+    join(target, 'providers', 'dns', 'dns_providers.go'),
+  );
+  await writeFile(marker, version);
+}
+
+/** Makes a copy from the read-only module cache writable, so that it can be changed and removed. */
+async function chmodTree(dir: string): Promise<void> {
+  await chmod(dir, 0o755);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await chmodTree(path);
+    else await chmod(path, 0o644);
+  }
+}
+
 const MODULES = {
   pebble: { versionOf: 'github.com/letsencrypt/pebble/v2', stamp: (v) => [`-X main.version=${v}`] },
   etcd: { versionOf: 'go.etcd.io/etcd/server/v3', stamp: () => [] },
   kubernetes: { versionOf: 'k8s.io/kubernetes', stamp: kubernetesStamp },
+  traefik: {
+    versionOf: 'github.com/traefik/traefik/v3',
+    stamp: (v) => [`-X github.com/traefik/traefik/v3/pkg/version.Version=${v}`],
+    prepare: prepareTraefik,
+  },
 } as const satisfies Record<string, ModuleSpec>;
 
 type ModuleName = keyof typeof MODULES;
@@ -57,6 +122,7 @@ const BINARIES = {
   etcd: { module: 'etcd', pkg: '.' },
   'kube-apiserver': { module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-apiserver' },
   'kube-controller-manager': { module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager' },
+  traefik: { module: 'traefik', pkg: 'github.com/traefik/traefik/v3/cmd/traefik' },
 } as const satisfies Record<string, { module: ModuleName; pkg: string }>;
 
 /** Name of a program ensureBinary can build. */
@@ -222,6 +288,8 @@ async function build(
   }, 15_000);
   const scratch = await mkdtemp(join(dir, '.build-'));
   try {
+    const { prepare } = MODULES[module] as ModuleSpec;
+    if (prepare !== undefined) await prepare(cwd);
     total = (await runGo(['list', '-deps', ...packages], cwd)).trimEnd().split('\n').length;
     phase = 'compiling';
     const ldflags = ['-s', '-w', ...MODULES[module].stamp(version)].join(' ');

@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { CoreV1Api, type KubeConfig, type KubernetesObject, type V1ConfigMap } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 import { startIngressRouter, type IngressRouter } from './ingress-router.ts';
+import { HTTP01_PORT } from './pebble.ts';
+import { startTraefik, type Traefik } from './traefik.ts';
 import { startProcessKubelet, type ProcessKubelet } from './kubelet.ts';
 import { applyObjects, readManifest } from './manifests.ts';
 import { DEFAULT_PROFILE_ONLY, startPebble, type Pebble } from './pebble.ts';
@@ -30,7 +32,15 @@ export const INSTALL_MANIFEST = new URL('../../manifests/install.yml', import.me
 export interface Sandbox {
   controlPlane: ControlPlane;
   pebble: Pebble;
+  /**
+   * The ingress router. Where every name resolves and Pebble validates, unless Traefik is the ingress
+   * controller; it then runs on an address of its own, and `route()` still tells where a request would go.
+   */
   router: IngressRouter;
+  /** Traefik, when it is the ingress controller (option `ingressController`). */
+  traefik?: Traefik;
+  /** The ingress controller Pebble validates through: the router or Traefik. */
+  edge: { readonly address: string; readonly port: number; readonly url: string };
   kubelet: ProcessKubelet;
   /** Admin access. */
   kube: KubeConfig;
@@ -50,6 +60,11 @@ export interface SandboxOptions {
    * gives it up). Default: one the sandbox claims and gives up when it stops.
    */
   routerAddress?: string;
+  /**
+   * The ingress controller where every name resolves: the ingress router (default, fast) or Traefik (the
+   * real edge; its first build takes about 10 minutes).
+   */
+  ingressController?: 'router' | 'traefik';
 }
 
 /**
@@ -80,8 +95,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const kube = controlPlane.kubeConfig();
     const compileCache = join(tmpdir(), 'kube-lego-node-compile-cache');
     await mkdir(compileCache, { recursive: true });
+    const withTraefik = options.ingressController === 'traefik';
     const [router, kubelet] = await allStarted<[IngressRouter, ProcessKubelet]>([
-      startIngressRouter({ kubeConfig: kube, address: routerAddress.address, ingressClass: ['nginx'] }),
+      startIngressRouter({
+        kubeConfig: kube,
+        ...(!withTraefik && { address: routerAddress.address }),
+        ingressClass: ['nginx'],
+      }),
       startProcessKubelet({
         kubeConfig: kube,
         logDir,
@@ -102,10 +122,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       }),
     ]);
     started.push(router, kubelet);
+    const traefik = withTraefik
+      ? await startTraefik({
+          kubeConfig: kube,
+          server: controlPlane.server,
+          caPem: controlPlane.caPem,
+          address: routerAddress.address,
+          port: HTTP01_PORT,
+        })
+      : undefined;
+    if (traefik !== undefined) started.push(traefik);
     return {
       controlPlane,
       pebble,
       router,
+      ...(traefik !== undefined && { traefik }),
+      edge: traefik ?? router,
       kubelet,
       kube,
       logDir,
@@ -114,6 +146,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           controlPlane.logs(),
           `--- pebble\n${pebble.logs().slice(-3000)}`,
           `--- router\n${router.logs().slice(-3000)}`,
+          ...(traefik === undefined ? [] : [`--- traefik\n${traefik.logs()}`]),
           `--- kubelet\n${kubelet.logs().slice(-3000)}`,
         ].join('\n'),
       stop: () => stopAll(started),
@@ -131,7 +164,7 @@ export function sandboxSettings(sandbox: Sandbox): Record<string, string> {
     LEGO_URL: sandbox.pebble.directoryUrl,
     LEGO_CA_BUNDLE: sandbox.pebble.caCertPem,
     LEGO_SELF_CHECK_DNS: sandbox.pebble.dnsServer,
-    LEGO_SELF_CHECK_PORT: String(sandbox.router.port),
+    LEGO_SELF_CHECK_PORT: String(sandbox.edge.port),
     LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL: '200ms',
     LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '20s',
     LEGO_JOB_TTL: '30s',
