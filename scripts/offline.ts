@@ -18,7 +18,14 @@ if (command.length === 0) {
   process.exit(2);
 }
 
-await ensureBinaries(['pebble', 'pebble-challtestsrv', 'etcd', 'kube-apiserver', 'kube-controller-manager']);
+await ensureBinaries([
+  'pebble',
+  'pebble-challtestsrv',
+  'etcd',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'traefik',
+]);
 // The process view's browser test drives Debian's Chromium: installed now, while the network is there.
 ensureChromium();
 

@@ -63,7 +63,7 @@ function holdChallenges(name: string, hosts: string[]): V1Ingress {
 
 /** Registers the lifecycle tests, Pebble validating through `ingressController`. */
 export function certificateLifecycleSuite(ingressController: 'router' | 'traefik'): void {
-  describe(`certificate lifecycle, end to end, through the ${ingressController === 'router' ? 'ingress router' : 'Traefik'}`, () => {
+  describe(`certificate lifecycle, end to end, through ${ingressController === 'router' ? 'the ingress router' : 'Traefik'}`, () => {
     let sandbox: Sandbox;
     let jobs: Awaited<ReturnType<typeof watchJobs>>;
 
@@ -284,9 +284,7 @@ export function certificateLifecycleSuite(ingressController: 'router' | 'traefik
       await eventually(
         'the ingress controller sends the challenges of restart.test to the hold',
         async () => {
-          const answer = await fetch(`${sandbox.edge.url}/.well-known/acme-challenge/probe`, {
-            headers: { host: 'restart.test' },
-          });
+          const answer = await throughEdge(sandbox, 'restart.test', '/.well-known/acme-challenge/probe');
           return answer.status === 503;
         },
       );
